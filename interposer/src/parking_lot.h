@@ -1,0 +1,119 @@
+// parking_lot.h: address-keyed wait queues, the one place where threads sleep.
+//
+// A lock keeps only its own state bits in place (a "parked" bit says that
+// someone may be queued); everything about the sleeping threads lives here, in
+// a hash table of buckets keyed by the lock's address. Each bucket is a FIFO
+// queue guarded by a WordLock (never a pthread lock: we are the pthread lock).
+//
+// Callback contracts (what may run where):
+//   - `validate`, `timed_out`, and every unpark callback run with the bucket
+//     locked. They may only touch atomics of the lock that owns the key. They
+//     must not park, unpark, allocate, or call into libc beyond raw syscalls:
+//     another thread holding this bucket's lock may be the one they wait for.
+//   - `before_sleep` runs after the thread is queued and the bucket unlocked.
+//     It may unpark (a condition variable unlocks its mutex there), but must
+//     not park.
+//
+// The table grows with the number of live threads (3 buckets per thread, a
+// load factor that keeps a bucket's queue short); memory comes from mmap and
+// old tables are never freed, because a thread may still be reading one.
+// fork() is safe: the bucket locks are taken around it and the child drops
+// the queues of threads that did not survive it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <ctime>
+
+#include "function_ref.h"
+
+namespace parklock {
+
+// Passed by a parking thread, read by unpark_filter's filter (e.g. an rwlock
+// marks readers and writers).
+using ParkToken = uintptr_t;
+// Passed by the unparking thread to the woken one (e.g. "the lock is yours").
+using UnparkToken = uintptr_t;
+
+inline constexpr ParkToken kDefaultParkToken = 0;
+inline constexpr UnparkToken kDefaultUnparkToken = 0;
+
+// An absolute time on a given clock, or forever. Only CLOCK_REALTIME and
+// CLOCK_MONOTONIC are accepted by park(); callers validate first.
+struct Deadline {
+  clockid_t clock = CLOCK_MONOTONIC;
+  const timespec* at = nullptr;  // nullptr: wait forever
+
+  static Deadline forever() { return {}; }
+  static Deadline on(clockid_t clock, const timespec* at) { return {clock, at}; }
+  bool is_forever() const { return at == nullptr; }
+  // True once `at` has passed on `clock` (false for forever).
+  bool has_passed() const;
+};
+
+enum class ParkResult {
+  kUnparked,  // woken by an unpark call; see `token`
+  kInvalid,   // validate() returned false; the thread never slept
+  kTimedOut,  // the deadline passed first; timed_out() ran
+};
+
+struct ParkOutcome {
+  ParkResult result;
+  UnparkToken token;  // meaningful when result == kUnparked
+};
+
+// What an unpark call tells its callback (and returns).
+struct UnparkResult {
+  size_t unparked_threads = 0;
+  size_t requeued_threads = 0;
+  bool have_more_threads = false;  // threads with this key are still queued
+  bool be_fair = false;            // the woken thread waited past the fairness interval
+};
+
+// How unpark_requeue should move the threads queued on `from`.
+enum class RequeueOp {
+  kAbort,                 // touch nothing
+  kUnparkOneRequeueRest,  // wake the first, move the rest to `to`
+  kRequeueAll,            // move everyone to `to`
+  kUnparkOne,             // wake the first, leave the rest on `from`
+};
+
+// What unpark_filter should do with each queued thread, in FIFO order.
+enum class FilterOp {
+  kUnpark,  // wake it
+  kSkip,    // leave it queued, look at the next
+  kStop,    // leave it and everything after it
+};
+
+// Queues the calling thread on `key` if validate() holds, then sleeps until
+// unparked or until `deadline`. On time-out, timed_out(key_was_emptied) runs
+// under the bucket lock after the thread has been removed from the queue;
+// `key_was_emptied` says whether it was the last thread queued on `key`.
+// Spurious returns do not happen: kUnparked means an unpark call chose us.
+ParkOutcome park(const void* key, FunctionRef<bool()> validate,
+                 FunctionRef<void()> before_sleep,
+                 FunctionRef<void(bool key_was_emptied)> timed_out,
+                 ParkToken park_token, const Deadline& deadline);
+
+// Wakes the first thread queued on `key`, if any. callback(result) runs under
+// the bucket lock whether or not a thread was found; its return value is the
+// token handed to the woken thread.
+UnparkResult unpark_one(const void* key, FunctionRef<UnparkToken(UnparkResult)> callback);
+
+// Wakes every thread queued on `key`, giving each `token`. Returns the count.
+size_t unpark_all(const void* key, UnparkToken token);
+
+// Moves threads queued on `from` to the queue of `to` (waking at most one),
+// as validate() decides under both bucket locks. callback(op, result) then
+// runs, still under both locks, and returns the token for the woken thread.
+UnparkResult unpark_requeue(const void* from, const void* to,
+                            FunctionRef<RequeueOp()> validate,
+                            FunctionRef<UnparkToken(RequeueOp, UnparkResult)> callback);
+
+// Walks the queue of `key` in FIFO order, waking the threads that filter()
+// picks by their park token. callback(result) runs under the bucket lock
+// before anyone wakes and returns the token every woken thread receives.
+UnparkResult unpark_filter(const void* key, FunctionRef<FilterOp(ParkToken)> filter,
+                           FunctionRef<UnparkToken(UnparkResult)> callback);
+
+}  // namespace parklock
