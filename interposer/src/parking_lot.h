@@ -86,13 +86,14 @@ enum class FilterOp {
 };
 
 // Queues the calling thread on `key` if validate() holds, then sleeps until
-// unparked or until `deadline`. On time-out, timed_out(key_was_emptied) runs
-// under the bucket lock after the thread has been removed from the queue;
-// `key_was_emptied` says whether it was the last thread queued on `key`.
+// unparked or until `deadline`. On time-out, timed_out(key, key_was_emptied)
+// runs under the bucket lock after the thread has left the queue: `key` is
+// the one it was queued on at the end (a requeue may have moved it), and
+// `key_was_emptied` says whether it was the last thread queued there.
 // Spurious returns do not happen: kUnparked means an unpark call chose us.
 ParkOutcome park(const void* key, FunctionRef<bool()> validate,
                  FunctionRef<void()> before_sleep,
-                 FunctionRef<void(bool key_was_emptied)> timed_out,
+                 FunctionRef<void(const void* key, bool key_was_emptied)> timed_out,
                  ParkToken park_token, const Deadline& deadline);
 
 // Wakes the first thread queued on `key`, if any. callback(result) runs under

@@ -13,7 +13,8 @@
 #error "parklock's symbol versions are glibc's x86_64 ones; other targets need their own table"
 #endif
 
-#define PARKLOCK_SYMVER_DEFAULT(name, version) __attribute__((symver(#name "@@" version)))
+#define PARKLOCK_SYMVER_DEFAULT(name, version) \
+  __attribute__((visibility("default"), symver(#name "@@" version)))
 #define PARKLOCK_SYMVER_COMPAT(name, version) __attribute__((symver(#name "@" version)))
 
 // Present since glibc 2.2.5 and never moved.

@@ -1,0 +1,91 @@
+#include "cond_ops.h"
+
+#include <linux/futex.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "mutex_ops.h"
+#include "thread_id.h"
+#include "timespec_checks.h"
+
+namespace parklock::cond_ops {
+namespace {
+
+clockid_t attr_clock(pthread_cond_t* c) {
+  return (flags(c) & kMonotonicClockBit) ? CLOCK_MONOTONIC : CLOCK_REALTIME;
+}
+
+// glibc's cond_wait answers EPERM when it cannot release the mutex: for the
+// kinds that record an owner, the caller must be it. We must know before we
+// queue ourselves, since the release happens after.
+bool may_release_glibc_mutex(pthread_mutex_t* m, int kind) {
+  bool records_owner = mutex_ops::needs_owner(kind) ||
+                       (kind & (mutex_ops::kRobustBit | mutex_ops::kPrioInheritBit |
+                                mutex_ops::kPrioProtectBit));
+  if (!records_owner) return true;
+  int owner = std::atomic_ref<int>(m->__data.__owner).load(std::memory_order_relaxed);
+  return (owner & FUTEX_TID_MASK) == current_tid();
+}
+
+// `deadline.at` is nullptr for an untimed wait.
+int wait_until(pthread_cond_t* c, pthread_mutex_t* m, const Deadline& deadline) {
+  int kind = mutex_ops::kind(m);
+  RawCondvar::WaitResult result;
+  if (mutex_ops::is_ours(kind)) {
+    mutex_ops::Ownership saved;
+    if (int r = mutex_ops::give_up_ownership(m, kind, &saved)) return r;
+    RawMutex::Word& mutex_word = mutex_ops::word(m);
+    result = RawCondvar::wait(word(c), c, &mutex_word, [&] { RawMutex::unlock(mutex_word); },
+                              deadline);
+    if (result != RawCondvar::WaitResult::kHandedLock) RawMutex::lock(mutex_word);
+    mutex_ops::take_ownership(m, kind, saved);
+  } else {
+    if (kind < 0 || !may_release_glibc_mutex(m, kind)) return kind < 0 ? EINVAL : EPERM;
+    result = RawCondvar::wait(word(c), c, nullptr, [&] { glibc::mutex_unlock(m); }, deadline);
+    // A robust mutex may come back EOWNERDEAD: glibc's cond_wait reports that too.
+    if (int r = glibc::mutex_lock(m)) return r;
+  }
+  return result == RawCondvar::WaitResult::kTimedOut ? ETIMEDOUT : 0;
+}
+
+}  // namespace
+
+int init(pthread_cond_t* c, const pthread_condattr_t* attr) {
+  int pshared = PTHREAD_PROCESS_PRIVATE;
+  clockid_t clock = CLOCK_REALTIME;
+  if (attr) {
+    pthread_condattr_getpshared(attr, &pshared);
+    pthread_condattr_getclock(attr, &clock);
+    if (pshared != PTHREAD_PROCESS_PRIVATE) return glibc::cond_init(c, attr);
+  }
+  std::memset(c, 0, sizeof(*c));
+  if (clock == CLOCK_MONOTONIC) c->__data.__wrefs = kMonotonicClockBit;
+  return 0;
+}
+
+int destroy(pthread_cond_t* c) {
+  if (!is_ours(c)) return glibc::cond_destroy(c);
+  // Nothing to release: woken waiters never touch the condvar again, and
+  // POSIX leaves destroying one with waiters still blocked undefined.
+  return 0;
+}
+
+int wait(pthread_cond_t* c, pthread_mutex_t* m) {
+  if (!is_ours(c)) return glibc::cond_wait(c, m);
+  return wait_until(c, m, Deadline::forever());
+}
+
+int timedwait(pthread_cond_t* c, pthread_mutex_t* m, const timespec* abstime) {
+  if (!is_ours(c)) return glibc::cond_timedwait(c, m, abstime);
+  if (!is_valid_timespec(abstime)) return EINVAL;
+  return wait_until(c, m, Deadline::on(attr_clock(c), abstime));
+}
+
+int clockwait(pthread_cond_t* c, pthread_mutex_t* m, clockid_t clock, const timespec* abstime) {
+  if (!is_ours(c)) return glibc::cond_clockwait(c, m, clock, abstime);
+  if (!is_supported_clock(clock) || !is_valid_timespec(abstime)) return EINVAL;
+  return wait_until(c, m, Deadline::on(clock, abstime));
+}
+
+}  // namespace parklock::cond_ops

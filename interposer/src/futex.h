@@ -1,0 +1,34 @@
+// futex.h: the raw futex(2) calls, private to this process.
+#pragma once
+
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <climits>
+#include <cstdint>
+#include <ctime>
+
+namespace parklock::futex {
+
+static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t));
+
+inline uint32_t* word(std::atomic<uint32_t>& a) { return reinterpret_cast<uint32_t*>(&a); }
+
+// Sleeps while *addr == expected, until woken or until the absolute `at` on
+// `clock` (nullptr: no limit). Returns 0 or an errno (EAGAIN, EINTR, ETIMEDOUT).
+inline int wait(std::atomic<uint32_t>& addr, uint32_t expected, clockid_t clock,
+                const timespec* at) {
+  int op = FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG;
+  if (clock == CLOCK_REALTIME) op |= FUTEX_CLOCK_REALTIME;
+  long r = syscall(SYS_futex, word(addr), op, expected, at, nullptr, FUTEX_BITSET_MATCH_ANY);
+  return r == 0 ? 0 : errno;
+}
+
+inline void wake(std::atomic<uint32_t>& addr, int count) {
+  syscall(SYS_futex, word(addr), FUTEX_WAKE | FUTEX_PRIVATE_FLAG, count, nullptr, nullptr, 0);
+}
+
+}  // namespace parklock::futex

@@ -1,0 +1,124 @@
+#include "mutex_ops.h"
+
+#include <cerrno>
+#include <cstring>
+
+#include "glibc_locks.h"
+#include "timespec_checks.h"
+
+namespace parklock::mutex_ops {
+namespace {
+
+pid_t owner(pthread_mutex_t* m) {
+  return std::atomic_ref<int>(m->__data.__owner).load(std::memory_order_relaxed);
+}
+void set_owner(pthread_mutex_t* m, pid_t tid) {
+  std::atomic_ref<int>(m->__data.__owner).store(tid, std::memory_order_relaxed);
+}
+
+// What a lock attempt by the current owner of an errorcheck or recursive
+// mutex returns, or -1 if the caller is not the owner.
+int relock_by_owner(pthread_mutex_t* m, int kind, int busy_code) {
+  if (!needs_owner(kind) || owner(m) != current_tid()) return -1;
+  if ((kind & kTypeMask) == PTHREAD_MUTEX_ERRORCHECK) return busy_code;
+  if (m->__data.__count + 1 == 0) return EAGAIN;  // glibc: the count would wrap
+  ++m->__data.__count;
+  return 0;
+}
+
+void acquired(pthread_mutex_t* m, int kind) {
+  if (!needs_owner(kind)) return;
+  set_owner(m, current_tid());
+  m->__data.__count = 1;
+}
+
+}  // namespace
+
+int init(pthread_mutex_t* m, const pthread_mutexattr_t* attr) {
+  int type = PTHREAD_MUTEX_NORMAL;
+  if (attr) {
+    int pshared = PTHREAD_PROCESS_PRIVATE, robust = PTHREAD_MUTEX_STALLED, protocol = PTHREAD_PRIO_NONE;
+    pthread_mutexattr_getpshared(attr, &pshared);
+    pthread_mutexattr_getrobust(attr, &robust);
+    pthread_mutexattr_getprotocol(attr, &protocol);
+    if (pshared != PTHREAD_PROCESS_PRIVATE || robust != PTHREAD_MUTEX_STALLED ||
+        protocol != PTHREAD_PRIO_NONE)
+      return glibc::mutex_init(m, attr);
+    pthread_mutexattr_gettype(attr, &type);
+  }
+  std::memset(m, 0, sizeof(*m));
+  m->__data.__kind = type & kTypeMask;
+  return 0;
+}
+
+int destroy(pthread_mutex_t* m) {
+  int k = kind(m);
+  if (!is_ours(k)) return glibc::mutex_destroy(m);
+  if (RawMutex::is_locked(word(m))) return EBUSY;
+  // As glibc does: a destroyed mutex answers EINVAL until initialized again
+  // (the -1 routes it to glibc, which says so).
+  std::atomic_ref<int>(m->__data.__kind).store(-1, std::memory_order_relaxed);
+  return 0;
+}
+
+int lock_general(pthread_mutex_t* m) {
+  int k = kind(m);
+  if (!is_ours(k)) return glibc::mutex_lock(m);
+  if (int r = relock_by_owner(m, k, EDEADLK); r >= 0) return r;
+  RawMutex::lock(word(m));
+  acquired(m, k);
+  return 0;
+}
+
+int trylock_general(pthread_mutex_t* m) {
+  int k = kind(m);
+  if (!is_ours(k)) return glibc::mutex_trylock(m);
+  if (int r = relock_by_owner(m, k, EBUSY); r >= 0) return r;
+  if (!RawMutex::try_lock(word(m))) return EBUSY;
+  acquired(m, k);
+  return 0;
+}
+
+int clocklock(pthread_mutex_t* m, clockid_t clock, const timespec* abstime) {
+  int k = kind(m);
+  if (!is_ours(k)) return glibc::mutex_clocklock(m, clock, abstime);
+  if (!is_supported_clock(clock)) return EINVAL;
+  if (int r = relock_by_owner(m, k, EDEADLK); r >= 0) return r;
+  // glibc checks the time only when it has to wait.
+  if (!RawMutex::try_lock(word(m))) {
+    if (!is_valid_timespec(abstime)) return EINVAL;
+    if (!RawMutex::lock_until(word(m), Deadline::on(clock, abstime))) return ETIMEDOUT;
+  }
+  acquired(m, k);
+  return 0;
+}
+
+int unlock_general(pthread_mutex_t* m) {
+  int k = kind(m);
+  if (!is_ours(k)) return glibc::mutex_unlock(m);
+  if (needs_owner(k)) {
+    if (owner(m) != current_tid()) return EPERM;
+    if ((k & kTypeMask) == PTHREAD_MUTEX_RECURSIVE && --m->__data.__count != 0) return 0;
+    m->__data.__count = 0;
+    set_owner(m, 0);
+  }
+  RawMutex::unlock(word(m));
+  return 0;
+}
+
+int give_up_ownership(pthread_mutex_t* m, int kind, Ownership* saved) {
+  if (!needs_owner(kind)) return 0;
+  if (owner(m) != current_tid()) return EPERM;
+  saved->count = m->__data.__count;
+  m->__data.__count = 0;
+  set_owner(m, 0);
+  return 0;
+}
+
+void take_ownership(pthread_mutex_t* m, int kind, const Ownership& saved) {
+  if (!needs_owner(kind)) return;
+  set_owner(m, current_tid());
+  m->__data.__count = saved.count;
+}
+
+}  // namespace parklock::mutex_ops

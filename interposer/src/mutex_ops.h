@@ -1,0 +1,100 @@
+// mutex_ops.h: pthread_mutex_t semantics on top of RawMutex.
+//
+// Layout: we keep glibc's field meanings, so glibc's static initializers,
+// its attribute functions and tools that peek at mutexes keep working.
+//
+//   offset  field            glibc                      parklock
+//   0       int __lock       futex word                 RawMutex state word
+//   4       unsigned __count recursion count            same (recursive kind)
+//   8       int __owner      owner tid                  same (recursive, errorcheck)
+//   12      unsigned __nusers                           unused (0)
+//   16      int __kind       type | robust, PI, PP,     type; a mutex with any of
+//                            pshared bits; -1 once      those bits, or -1, is
+//                            destroyed                  glibc's (pass-through)
+//
+// Normal and adaptive mutexes never write __owner: their fast paths stay one
+// atomic each way. Errorcheck and recursive ones pay for the owner check.
+#pragma once
+
+#include <pthread.h>
+
+#include <atomic>
+
+#include "raw_mutex.h"
+#include "thread_id.h"
+
+namespace parklock::mutex_ops {
+
+// glibc's __kind bits (nptl/pthreadP.h).
+inline constexpr int kTypeMask = 3;  // PTHREAD_MUTEX_KIND_MASK_NP
+inline constexpr int kRobustBit = 16;
+inline constexpr int kPrioInheritBit = 32;
+inline constexpr int kPrioProtectBit = 64;
+inline constexpr int kProcessSharedBit = 128;
+inline constexpr int kGlibcOnlyBits = kRobustBit | kPrioInheritBit | kPrioProtectBit | kProcessSharedBit;
+
+static_assert(sizeof(pthread_mutex_t) == 40);
+static_assert(offsetof(__pthread_mutex_s, __lock) == 0);
+static_assert(offsetof(__pthread_mutex_s, __count) == 4);
+static_assert(offsetof(__pthread_mutex_s, __owner) == 8);
+static_assert(offsetof(__pthread_mutex_s, __kind) == 16);
+static_assert(PTHREAD_MUTEX_NORMAL == 0 && PTHREAD_MUTEX_RECURSIVE == 1 &&
+              PTHREAD_MUTEX_ERRORCHECK == 2 && PTHREAD_MUTEX_ADAPTIVE_NP == 3);
+
+inline int kind(pthread_mutex_t* m) {
+  return std::atomic_ref<int>(m->__data.__kind).load(std::memory_order_relaxed);
+}
+// Ours unless glibc must serve it (shared, robust, PI/PP) or it was destroyed.
+inline bool is_ours(int kind) { return kind >= 0 && !(kind & kGlibcOnlyBits); }
+inline bool needs_owner(int kind) {
+  int type = kind & kTypeMask;
+  return type == PTHREAD_MUTEX_RECURSIVE || type == PTHREAD_MUTEX_ERRORCHECK;
+}
+inline RawMutex::Word& word(pthread_mutex_t* m) { return m->__data.__lock; }
+
+// The general paths: every kind, time limits, pass-through (mutex_ops.cpp).
+int init(pthread_mutex_t* m, const pthread_mutexattr_t* attr);
+int destroy(pthread_mutex_t* m);
+int lock_general(pthread_mutex_t* m);
+int trylock_general(pthread_mutex_t* m);
+// `clock` is CLOCK_REALTIME for timedlock; clocklock validates its clock.
+int clocklock(pthread_mutex_t* m, clockid_t clock, const timespec* abstime);
+int unlock_general(pthread_mutex_t* m);
+
+// Fast paths: a plain (normal or adaptive) mutex is one CAS each way.
+inline bool is_plain(int kind) { return kind == PTHREAD_MUTEX_NORMAL || kind == PTHREAD_MUTEX_ADAPTIVE_NP; }
+
+inline int lock(pthread_mutex_t* m) {
+  if (__builtin_expect(is_plain(kind(m)), 1)) {
+    RawMutex::lock(word(m));
+    return 0;
+  }
+  return lock_general(m);
+}
+
+inline int trylock(pthread_mutex_t* m) {
+  if (__builtin_expect(is_plain(kind(m)), 1)) return RawMutex::try_lock(word(m)) ? 0 : EBUSY;
+  return trylock_general(m);
+}
+
+inline int unlock(pthread_mutex_t* m) {
+  if (__builtin_expect(is_plain(kind(m)), 1)) {
+    RawMutex::unlock(word(m));
+    return 0;
+  }
+  return unlock_general(m);
+}
+
+// For condition variables. A waiter gives up ownership (all recursion levels)
+// before it sleeps and takes it back, with the same count, when it wakes.
+struct Ownership {
+  unsigned count = 0;
+};
+// Checks that the caller may wait with `m` (EPERM if an errorcheck or
+// recursive mutex is not the caller's) and clears the owner fields; the
+// caller then releases the state word itself.
+int give_up_ownership(pthread_mutex_t* m, int kind, Ownership* saved);
+// After the state word is held again: records the caller as owner.
+void take_ownership(pthread_mutex_t* m, int kind, const Ownership& saved);
+
+}  // namespace parklock::mutex_ops

@@ -1,0 +1,456 @@
+#include "parking_lot.h"
+
+#include <pthread.h>
+#include <sys/mman.h>
+
+#include <atomic>
+#include <cstring>
+
+#include "raw_log.h"
+#include "thread_parker.h"
+#include "word_lock.h"
+
+namespace parklock {
+namespace {
+
+// A waiter that has been parked this long is handed the lock directly by the
+// next unlock instead of racing for it (WebKit and parking_lot use ~1 ms too;
+// short enough that no thread starves, long enough that handoffs, which cost
+// a context switch each, stay rare under steady contention).
+constexpr uint64_t kFairnessIntervalNs = 1'000'000;
+
+// Buckets per live thread: keeps queues short when many threads park at once.
+constexpr size_t kLoadFactor = 3;
+constexpr size_t kMinBuckets = 64;
+
+uint64_t monotonic_ns() {
+  timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return uint64_t(t.tv_sec) * 1'000'000'000u + uint64_t(t.tv_nsec);
+}
+
+// Per-thread parking state, in initial-exec TLS: constant-initialized, so
+// reading it never calls into the dynamic linker or allocates.
+struct ThreadData {
+  ThreadParker parker;
+  // The key this thread is queued on. Written under the bucket lock of the
+  // key (park, requeue); read without it by the thread itself after a
+  // time-out, to find the bucket it must lock.
+  std::atomic<const void*> key{nullptr};
+  ThreadData* next_in_queue = nullptr;  // guarded by the bucket lock
+  UnparkToken unpark_token = kDefaultUnparkToken;
+  ParkToken park_token = kDefaultParkToken;
+  uint64_t parked_at_ns = 0;  // for fairness; guarded by the bucket lock
+  bool registered = false;    // counted in g_num_threads
+};
+
+thread_local ThreadData t_thread_data;
+
+// Bucket layout: one cache line each, so that unrelated locks do not
+// false-share their bucket lock.
+struct alignas(64) Bucket {
+  WordLock lock;
+  ThreadData* head = nullptr;  // FIFO; guarded by `lock`
+  ThreadData* tail = nullptr;
+
+  void push(ThreadData* td) {
+    td->next_in_queue = nullptr;
+    if (tail) tail->next_in_queue = td;
+    else head = td;
+    tail = td;
+  }
+  // Unlinks `td`, whose predecessor is `prev` (nullptr if it is the head).
+  void unlink(ThreadData* prev, ThreadData* td) {
+    if (prev) prev->next_in_queue = td->next_in_queue;
+    else head = td->next_in_queue;
+    if (tail == td) tail = prev;
+  }
+  bool has_key(const void* key) const {
+    for (ThreadData* t = head; t; t = t->next_in_queue)
+      if (t->key.load(std::memory_order_relaxed) == key) return true;
+    return false;
+  }
+};
+
+struct HashTable {
+  size_t num_buckets;  // a power of two
+  unsigned hash_shift;  // 64 - log2(num_buckets)
+  HashTable* previous;  // older tables are kept: a thread may still be reading one
+  Bucket buckets[1];    // num_buckets of them
+
+  Bucket& bucket_for(const void* key) {
+    // Fibonacci hashing: spreads aligned addresses over the top bits.
+    uint64_t h = uint64_t(reinterpret_cast<uintptr_t>(key)) * 0x9E3779B97F4A7C15ull;
+    return buckets[h >> hash_shift];
+  }
+};
+
+std::atomic<HashTable*> g_table{nullptr};
+std::atomic<size_t> g_num_threads{0};
+
+HashTable* create_table(size_t num_threads, HashTable* previous) {
+  size_t n = kMinBuckets;
+  while (n < num_threads * kLoadFactor) n *= 2;
+  size_t bytes = sizeof(HashTable) + (n - 1) * sizeof(Bucket);
+  void* mem = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) raw_fatal("parklock: mmap of the parking-lot table failed");
+  // Fresh anonymous pages are zero: every bucket is already an unlocked, empty queue.
+  auto* table = static_cast<HashTable*>(mem);
+  table->num_buckets = n;
+  table->hash_shift = 64 - __builtin_ctzll(n);
+  table->previous = previous;
+  return table;
+}
+
+HashTable* get_table() {
+  HashTable* table = g_table.load(std::memory_order_acquire);
+  if (table) return table;
+  HashTable* fresh = create_table(g_num_threads.load(std::memory_order_relaxed), nullptr);
+  if (g_table.compare_exchange_strong(table, fresh, std::memory_order_acq_rel)) return fresh;
+  munmap(fresh, sizeof(HashTable) + (fresh->num_buckets - 1) * sizeof(Bucket));
+  return table;
+}
+
+// Locks the bucket of `key` in the current table (retrying if the table was
+// replaced while we waited for the bucket lock).
+Bucket& lock_bucket(const void* key) {
+  for (;;) {
+    HashTable* table = get_table();
+    Bucket& bucket = table->bucket_for(key);
+    bucket.lock.lock();
+    if (g_table.load(std::memory_order_relaxed) == table) return bucket;
+    bucket.lock.unlock();
+  }
+}
+
+// Locks the buckets of two keys in a fixed order (by address) to avoid
+// deadlock. Returns them as (bucket of a, bucket of b); they may be the same.
+std::pair<Bucket*, Bucket*> lock_bucket_pair(const void* a, const void* b) {
+  for (;;) {
+    HashTable* table = get_table();
+    Bucket* ba = &table->bucket_for(a);
+    Bucket* bb = &table->bucket_for(b);
+    Bucket* first = ba < bb ? ba : bb;
+    first->lock.lock();
+    if (g_table.load(std::memory_order_relaxed) != table) {
+      first->lock.unlock();
+      continue;
+    }
+    if (ba != bb) (ba < bb ? bb : ba)->lock.lock();
+    return {ba, bb};
+  }
+}
+
+void unlock_bucket_pair(std::pair<Bucket*, Bucket*> buckets) {
+  buckets.first->lock.unlock();
+  if (buckets.second != buckets.first) buckets.second->lock.unlock();
+}
+
+// Locks the bucket this thread is queued in, following requeues.
+Bucket& lock_own_bucket(ThreadData* td) {
+  for (;;) {
+    const void* key = td->key.load(std::memory_order_relaxed);
+    Bucket& bucket = lock_bucket(key);
+    if (td->key.load(std::memory_order_relaxed) == key) return bucket;
+    bucket.lock.unlock();
+  }
+}
+
+// Rehashes every queued thread into a table sized for `num_threads`.
+void grow_table(size_t num_threads) {
+  for (;;) {
+    HashTable* old = get_table();
+    if (old->num_buckets >= num_threads * kLoadFactor) return;
+    for (size_t i = 0; i < old->num_buckets; ++i) old->buckets[i].lock.lock();
+    if (g_table.load(std::memory_order_relaxed) != old) {
+      for (size_t i = 0; i < old->num_buckets; ++i) old->buckets[i].lock.unlock();
+      continue;
+    }
+    HashTable* fresh = create_table(num_threads, old);
+    for (size_t i = 0; i < old->num_buckets; ++i) {
+      for (ThreadData* td = old->buckets[i].head; td;) {
+        ThreadData* next = td->next_in_queue;
+        fresh->bucket_for(td->key.load(std::memory_order_relaxed)).push(td);
+        td = next;
+      }
+    }
+    g_table.store(fresh, std::memory_order_release);
+    for (size_t i = 0; i < old->num_buckets; ++i) old->buckets[i].lock.unlock();
+    return;
+  }
+}
+
+// Thread count bookkeeping: a thread is counted the first time it parks, and
+// uncounted by a pthread key destructor when it exits.
+pthread_key_t g_exit_key;
+std::atomic<bool> g_exit_key_ready{false};
+WordLock g_exit_key_lock;
+
+void on_thread_exit(void* data) {
+  static_cast<ThreadData*>(data)->registered = false;
+  g_num_threads.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void register_thread(ThreadData* td) {
+  if (!g_exit_key_ready.load(std::memory_order_acquire)) {
+    g_exit_key_lock.lock();
+    if (!g_exit_key_ready.load(std::memory_order_relaxed)) {
+      if (pthread_key_create(&g_exit_key, on_thread_exit) != 0)
+        raw_fatal("parklock: pthread_key_create failed");
+      g_exit_key_ready.store(true, std::memory_order_release);
+    }
+    g_exit_key_lock.unlock();
+  }
+  td->registered = true;
+  // Without the key the count only grows; the table is then larger than it
+  // needs to be, never wrong.
+  pthread_setspecific(g_exit_key, td);
+  size_t n = g_num_threads.fetch_add(1, std::memory_order_relaxed) + 1;
+  grow_table(n);
+}
+
+ThreadData* current_thread_data() {
+  ThreadData* td = &t_thread_data;
+  if (!td->registered) register_thread(td);
+  return td;
+}
+
+// In a fork() child only the forking thread lives on: every queued thread is
+// gone, and a bucket lock may have been held by one of them.
+void reset_after_fork() {
+  for (HashTable* table = g_table.load(std::memory_order_relaxed); table; table = table->previous) {
+    for (size_t i = 0; i < table->num_buckets; ++i) {
+      table->buckets[i].lock.reset_after_fork();
+      table->buckets[i].head = table->buckets[i].tail = nullptr;
+    }
+  }
+  g_exit_key_lock.reset_after_fork();
+  g_num_threads.store(t_thread_data.registered ? 1 : 0, std::memory_order_relaxed);
+}
+
+__attribute__((constructor)) void register_fork_handler() {
+  pthread_atfork(nullptr, nullptr, reset_after_fork);
+}
+
+// The threads one unpark call wakes. Their wake-ups are published under the
+// bucket lock; the futex wakes wait until the lock is released, so that the
+// threads do not wake only to find the bucket still locked. Past kDeferred
+// threads (a broadcast to a crowd) the rest are woken at once instead: no
+// allocation in here.
+class WakeList {
+ public:
+  // Under the bucket lock. `td` must no longer be queued.
+  void add(ThreadData* td, UnparkToken token) {
+    td->unpark_token = token;
+    td->parker.unpark_lock();
+    if (count_ < kDeferred) deferred_[count_++] = td;
+    else td->parker.unpark_wake();
+  }
+  // After the bucket lock is released.
+  void wake_all() {
+    for (int i = 0; i < count_; ++i) deferred_[i]->parker.unpark_wake();
+  }
+
+ private:
+  static constexpr int kDeferred = 16;
+  ThreadData* deferred_[kDeferred];
+  int count_ = 0;
+};
+
+// A queue of threads taken out of a bucket, in FIFO order, linked through
+// next_in_queue (which the bucket no longer uses for them).
+struct Detached {
+  ThreadData* head = nullptr;
+  ThreadData* tail = nullptr;
+  void push(ThreadData* td) {
+    td->next_in_queue = nullptr;
+    if (tail) tail->next_in_queue = td;
+    else head = td;
+    tail = td;
+  }
+};
+
+}  // namespace
+
+bool Deadline::has_passed() const {
+  if (at == nullptr) return false;
+  if (at->tv_sec < 0) return true;
+  timespec now;
+  clock_gettime(clock, &now);
+  return now.tv_sec > at->tv_sec || (now.tv_sec == at->tv_sec && now.tv_nsec >= at->tv_nsec);
+}
+
+ParkOutcome park(const void* key, FunctionRef<bool()> validate, FunctionRef<void()> before_sleep,
+                 FunctionRef<void(const void*, bool)> timed_out, ParkToken park_token,
+                 const Deadline& deadline) {
+  ThreadData* td = current_thread_data();
+  {
+    Bucket& bucket = lock_bucket(key);
+    if (!validate()) {
+      bucket.lock.unlock();
+      return {ParkResult::kInvalid, kDefaultUnparkToken};
+    }
+    td->key.store(key, std::memory_order_relaxed);
+    td->park_token = park_token;
+    td->unpark_token = kDefaultUnparkToken;
+    td->parked_at_ns = monotonic_ns();
+    td->parker.prepare_park();
+    bucket.push(td);
+    bucket.lock.unlock();
+  }
+
+  before_sleep();
+
+  if (td->parker.park_until(deadline)) return {ParkResult::kUnparked, td->unpark_token};
+
+  // Timed out, unless an unpark got in between: the bucket lock settles it.
+  Bucket& bucket = lock_own_bucket(td);
+  if (td->parker.was_unparked()) {
+    bucket.lock.unlock();
+    return {ParkResult::kUnparked, td->unpark_token};
+  }
+  const void* final_key = td->key.load(std::memory_order_relaxed);
+  ThreadData* prev = nullptr;
+  for (ThreadData* t = bucket.head; t != td; t = t->next_in_queue) {
+    PARKLOCK_CHECK(t != nullptr);
+    prev = t;
+  }
+  bucket.unlink(prev, td);
+  timed_out(final_key, !bucket.has_key(final_key));
+  bucket.lock.unlock();
+  return {ParkResult::kTimedOut, kDefaultUnparkToken};
+}
+
+UnparkResult unpark_one(const void* key, FunctionRef<UnparkToken(UnparkResult)> callback) {
+  Bucket& bucket = lock_bucket(key);
+  UnparkResult result;
+  ThreadData* prev = nullptr;
+  ThreadData* td = bucket.head;
+  for (; td; prev = td, td = td->next_in_queue)
+    if (td->key.load(std::memory_order_relaxed) == key) break;
+  if (td == nullptr) {
+    callback(result);
+    bucket.lock.unlock();
+    return result;
+  }
+  bucket.unlink(prev, td);
+  for (ThreadData* t = td->next_in_queue; t; t = t->next_in_queue)
+    if (t->key.load(std::memory_order_relaxed) == key) {
+      result.have_more_threads = true;
+      break;
+    }
+  result.unparked_threads = 1;
+  result.be_fair = monotonic_ns() - td->parked_at_ns >= kFairnessIntervalNs;
+  WakeList woken;
+  woken.add(td, callback(result));
+  bucket.lock.unlock();
+  woken.wake_all();
+  return result;
+}
+
+UnparkResult unpark_filter(const void* key, FunctionRef<FilterOp(ParkToken)> filter,
+                           FunctionRef<UnparkToken(UnparkResult)> callback) {
+  Bucket& bucket = lock_bucket(key);
+  UnparkResult result;
+  Detached chosen;
+  ThreadData* prev = nullptr;
+  for (ThreadData* td = bucket.head; td;) {
+    ThreadData* next = td->next_in_queue;
+    if (td->key.load(std::memory_order_relaxed) == key) {
+      FilterOp op = filter(td->park_token);
+      if (op == FilterOp::kStop) {
+        result.have_more_threads = true;
+        break;
+      }
+      if (op == FilterOp::kUnpark) {
+        bucket.unlink(prev, td);
+        chosen.push(td);
+        ++result.unparked_threads;
+        td = next;
+        continue;
+      }
+      result.have_more_threads = true;
+    }
+    prev = td;
+    td = next;
+  }
+  UnparkToken token = callback(result);
+  WakeList woken;
+  for (ThreadData* td = chosen.head; td;) {
+    ThreadData* next = td->next_in_queue;  // read before td may run again
+    woken.add(td, token);
+    td = next;
+  }
+  bucket.lock.unlock();
+  woken.wake_all();
+  return result;
+}
+
+size_t unpark_all(const void* key, UnparkToken token) {
+  return unpark_filter(
+             key, [](ParkToken) { return FilterOp::kUnpark; },
+             [token](UnparkResult) { return token; })
+      .unparked_threads;
+}
+
+UnparkResult unpark_requeue(const void* from, const void* to, FunctionRef<RequeueOp()> validate,
+                            FunctionRef<UnparkToken(RequeueOp, UnparkResult)> callback) {
+  auto buckets = lock_bucket_pair(from, to);
+  Bucket& source = *buckets.first;
+  UnparkResult result;
+  RequeueOp op = validate();
+  if (op == RequeueOp::kAbort) {
+    unlock_bucket_pair(buckets);
+    return result;
+  }
+  const bool wake_first = op == RequeueOp::kUnparkOne || op == RequeueOp::kUnparkOneRequeueRest;
+  const bool move_rest = op == RequeueOp::kRequeueAll || op == RequeueOp::kUnparkOneRequeueRest;
+  ThreadData* wakeup = nullptr;
+  Detached moved;
+  ThreadData* prev = nullptr;
+  for (ThreadData* td = source.head; td;) {
+    ThreadData* next = td->next_in_queue;
+    if (td->key.load(std::memory_order_relaxed) == from) {
+      if (wake_first && wakeup == nullptr) {
+        source.unlink(prev, td);
+        wakeup = td;
+        td = next;
+        continue;
+      }
+      if (move_rest) {
+        source.unlink(prev, td);
+        moved.push(td);
+        ++result.requeued_threads;
+        td = next;
+        continue;
+      }
+      result.have_more_threads = true;
+    }
+    prev = td;
+    td = next;
+  }
+  if (moved.head) {
+    // Their wait for the lock starts now, for fairness purposes.
+    uint64_t now = monotonic_ns();
+    Bucket& target = *buckets.second;
+    for (ThreadData* td = moved.head; td;) {
+      ThreadData* next = td->next_in_queue;
+      td->key.store(to, std::memory_order_relaxed);
+      td->parked_at_ns = now;
+      target.push(td);
+      td = next;
+    }
+  }
+  if (wakeup) {
+    result.unparked_threads = 1;
+    result.be_fair = monotonic_ns() - wakeup->parked_at_ns >= kFairnessIntervalNs;
+  }
+  UnparkToken token = callback(op, result);
+  WakeList woken;
+  if (wakeup) woken.add(wakeup, token);
+  unlock_bucket_pair(buckets);
+  woken.wake_all();
+  return result;
+}
+
+}  // namespace parklock

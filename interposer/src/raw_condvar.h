@@ -1,0 +1,63 @@
+// raw_condvar.h: the parking condition-variable algorithm on a 64-bit word.
+//
+// State word (the first 8 bytes of pthread_cond_t, glibc's `__wseq`):
+//
+//   0              nobody waits
+//   kNoRequeue     threads wait, but broadcast must wake them all: their mutex
+//                  is not a RawMutex (glibc's), or they used different ones
+//   other          threads wait, all holding the RawMutex whose state word is
+//                  at this address: broadcast requeues them onto it
+//
+// The word changes only under the bucket lock of the condvar's address (a
+// waiter's validate, the notifier's callbacks, a timed-out waiter), so it is
+// 0 exactly when the condvar's queue is empty.
+//
+// Waiting queues the thread first and releases the mutex after (the
+// before-sleep step of park), so a notify that follows the release cannot
+// miss the waiter. Broadcast wakes one thread and moves the rest onto the
+// mutex's queue, or all of them if the mutex is held: they then wake one per
+// unlock instead of stampeding.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "function_ref.h"
+#include "parking_lot.h"
+#include "raw_mutex.h"
+
+namespace parklock {
+
+class RawCondvar {
+ public:
+  using Word = unsigned long long;
+  static constexpr Word kNoRequeue = 1;
+
+  enum class WaitResult {
+    kNotified,    // woken: the caller must take the mutex again
+    kHandedLock,  // woken on the mutex's queue and handed the mutex: it is held
+    kTimedOut,    // the deadline passed: the caller must take the mutex again
+  };
+
+  // Parks on `key` (the condvar's address) until notified or `deadline`.
+  // `mutex` is the RawMutex state word the caller holds, or nullptr if its
+  // mutex is not a RawMutex; release_mutex() runs once the thread is queued.
+  static WaitResult wait(Word& word, const void* key, RawMutex::Word* mutex,
+                         FunctionRef<void()> release_mutex, const Deadline& deadline);
+
+  static void notify_one(Word& word, const void* key) {
+    if (std::atomic_ref<Word>(word).load(std::memory_order_relaxed) == 0) return;
+    notify_one_slow(word, key);
+  }
+
+  static void notify_all(Word& word, const void* key) {
+    if (std::atomic_ref<Word>(word).load(std::memory_order_relaxed) == 0) return;
+    notify_all_slow(word, key);
+  }
+
+ private:
+  static void notify_one_slow(Word& word, const void* key);
+  static void notify_all_slow(Word& word, const void* key);
+};
+
+}  // namespace parklock
