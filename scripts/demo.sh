@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The main job: installs what is missing, builds, and runs contended
+# workloads without and with the preload, side by side.
+#   1. lock_storm: a queue + condvar + shared-table program (bench/lock_storm.cpp);
+#   2. the bundled inference engine on its CPU backend, when it is built:
+#      in-process clients hammering its request queue and KV block manager.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+scripts/build.sh
+build_dir=${BUILD_DIR:-build}
+preload="$PWD/$build_dir/lib/libparklock.so"
+
+# Runs "$@" natively and under the preload, three times each, and prints the
+# stderr summary lines side by side.
+ab() {
+  local name=$1; shift
+  echo "== $name: $*"
+  for mode in glibc parklock; do
+    for run in 1 2 3; do
+      if [[ $mode == parklock ]]; then
+        out=$(LD_PRELOAD="$preload" "$@" 2>&1 >/dev/null)
+      else
+        out=$("$@" 2>&1 >/dev/null)
+      fi
+      printf '  %-8s run %d  %s\n' "$mode" "$run" "$out"
+    done
+  done
+}
+
+ab lock_storm "$build_dir/bin/lock_storm" --producers=4 --workers=8 --jobs=200000
+
+engine="$build_dir/bin/parklock-engine"
+if [[ -x $engine ]]; then
+  echo "== parklock-engine bench (tiny model, CPU backend, 16 clients)"
+  for mode in glibc parklock; do
+    echo "-- $mode"
+    if [[ $mode == parklock ]]; then
+      LD_PRELOAD="$preload" "$engine" bench --config tiny --clients 16 --requests 128 --max-tokens 32
+    else
+      "$engine" bench --config tiny --clients 16 --requests 128 --max-tokens 32
+    fi
+  done
+fi
