@@ -81,6 +81,20 @@ class RawMutex {
     unlock_slow(word);
   }
 
+  // Only while no other thread exists: plain load and store, no lock prefix.
+  static bool try_lock_single_threaded(Word& word) {
+    std::atomic_ref<int> state(word);
+    if (state.load(std::memory_order_relaxed) != 0) return false;
+    state.store(kLocked, std::memory_order_relaxed);
+    return true;
+  }
+  static bool try_unlock_single_threaded(Word& word) {
+    std::atomic_ref<int> state(word);
+    if (state.load(std::memory_order_relaxed) != kLocked) return false;
+    state.store(0, std::memory_order_relaxed);
+    return true;
+  }
+
   static bool is_locked(Word& word) { return std::atomic_ref<int>(word).load(std::memory_order_relaxed) & kLocked; }
 
   // For a condition variable's broadcast, under the mutex's bucket lock:
