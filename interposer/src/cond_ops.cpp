@@ -31,22 +31,30 @@ bool may_release_glibc_mutex(pthread_mutex_t* m, int kind) {
 // `deadline.at` is nullptr for an untimed wait.
 int wait_until(pthread_cond_t* c, pthread_mutex_t* m, const Deadline& deadline) {
   int kind = mutex_ops::kind(m);
-  RawCondvar::WaitResult result;
   if (mutex_ops::is_ours(kind)) {
     mutex_ops::Ownership saved;
     if (int r = mutex_ops::give_up_ownership(m, kind, &saved)) return r;
-    RawMutex::Word& mutex_word = mutex_ops::word(m);
-    result = RawCondvar::wait(word(c), c, &mutex_word, [&] { RawMutex::unlock(mutex_word); },
-                              deadline);
-    if (result != RawCondvar::WaitResult::kHandedLock) RawMutex::lock(mutex_word);
-    mutex_ops::take_ownership(m, kind, saved);
-  } else {
-    if (kind < 0 || !may_release_glibc_mutex(m, kind)) return kind < 0 ? EINVAL : EPERM;
-    result = RawCondvar::wait(word(c), c, nullptr, [&] { glibc::mutex_unlock(m); }, deadline);
-    // A robust mutex may come back EOWNERDEAD: glibc's cond_wait reports that too.
-    if (int r = glibc::mutex_lock(m)) return r;
+    RawMutex::Word& raw = mutex_ops::word(m);
+    bool notified = RawCondvar::wait(
+        word(c), c,
+        {&raw, [&] { RawMutex::unlock(raw); },
+         [&](bool already_held) {
+           if (!already_held) RawMutex::lock(raw);
+           mutex_ops::take_ownership(m, kind, saved);
+         }},
+        deadline);
+    return notified ? 0 : ETIMEDOUT;
   }
-  return result == RawCondvar::WaitResult::kTimedOut ? ETIMEDOUT : 0;
+  if (kind < 0) return EINVAL;
+  if (!may_release_glibc_mutex(m, kind)) return EPERM;
+  // A robust mutex may come back EOWNERDEAD: glibc's cond_wait reports that too.
+  int relock = 0;
+  bool notified = RawCondvar::wait(word(c), c,
+                                   {nullptr, [&] { glibc::mutex_unlock(m); },
+                                    [&](bool) { relock = glibc::mutex_lock(m); }},
+                                   deadline);
+  if (relock != 0) return relock;
+  return notified ? 0 : ETIMEDOUT;
 }
 
 }  // namespace

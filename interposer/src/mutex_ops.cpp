@@ -86,6 +86,8 @@ int clocklock(pthread_mutex_t* m, clockid_t clock, const timespec* abstime) {
   if (int r = relock_by_owner(m, k, EDEADLK); r >= 0) return r;
   // glibc checks the time only when it has to wait.
   if (!RawMutex::try_lock(word(m))) {
+    // glibc's order: a deadline before the epoch has passed, whatever its nanoseconds.
+    if (abstime->tv_sec < 0) return ETIMEDOUT;
     if (!is_valid_timespec(abstime)) return EINVAL;
     if (!RawMutex::lock_until(word(m), Deadline::on(clock, abstime))) return ETIMEDOUT;
   }

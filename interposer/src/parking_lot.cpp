@@ -280,9 +280,63 @@ bool Deadline::has_passed() const {
   return now.tv_sec > at->tv_sec || (now.tv_sec == at->tv_sec && now.tv_nsec >= at->tv_nsec);
 }
 
+namespace {
+
+// After a time-out or a cancellation: takes the thread out of its queue,
+// unless an unpark got there first. True if an unpark did (the thread then
+// holds a wake-up and its token).
+bool leave_queue(ThreadData* td, FunctionRef<void(const void*, bool)> timed_out) {
+  Bucket& bucket = lock_own_bucket(td);
+  if (td->parker.was_unparked()) {
+    bucket.lock.unlock();
+    return true;
+  }
+  const void* final_key = td->key.load(std::memory_order_relaxed);
+  ThreadData* prev = nullptr;
+  for (ThreadData* t = bucket.head; t != td; t = t->next_in_queue) {
+    PARKLOCK_CHECK(t != nullptr);
+    prev = t;
+  }
+  bucket.unlink(prev, td);
+  timed_out(final_key, !bucket.has_key(final_key));
+  bucket.lock.unlock();
+  return false;
+}
+
+struct CancelCleanup {
+  ThreadData* td;
+  FunctionRef<void(const void*, bool)>* timed_out;
+  const FunctionRef<void(bool, UnparkToken)>* on_cancel;
+};
+
+void leave_queue_on_cancel(void* arg) {
+  auto* cleanup = static_cast<CancelCleanup*>(arg);
+  bool consumed_wakeup = leave_queue(cleanup->td, *cleanup->timed_out);
+  (*cleanup->on_cancel)(consumed_wakeup, cleanup->td->unpark_token);
+}
+
+// Sleeps with asynchronous cancellation enabled, as glibc does around its own
+// futex waits: only while blocked, and everything done in between (atomic
+// loads, futex calls) may be abandoned at any instruction.
+bool park_until_cancellable(ThreadData* td, const Deadline& deadline,
+                            FunctionRef<void(const void*, bool)> timed_out,
+                            const FunctionRef<void(bool, UnparkToken)>* on_cancel) {
+  CancelCleanup cleanup{td, &timed_out, on_cancel};
+  bool unparked;
+  int old_type;
+  pthread_cleanup_push(leave_queue_on_cancel, &cleanup);
+  pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, &old_type);
+  unparked = td->parker.park_until(deadline);
+  pthread_setcanceltype(old_type, nullptr);
+  pthread_cleanup_pop(0);
+  return unparked;
+}
+
+}  // namespace
+
 ParkOutcome park(const void* key, FunctionRef<bool()> validate, FunctionRef<void()> before_sleep,
                  FunctionRef<void(const void*, bool)> timed_out, ParkToken park_token,
-                 const Deadline& deadline) {
+                 const Deadline& deadline, const FunctionRef<void(bool, UnparkToken)>* on_cancel) {
   ThreadData* td = current_thread_data();
   {
     Bucket& bucket = lock_bucket(key);
@@ -301,23 +355,10 @@ ParkOutcome park(const void* key, FunctionRef<bool()> validate, FunctionRef<void
 
   before_sleep();
 
-  if (td->parker.park_until(deadline)) return {ParkResult::kUnparked, td->unpark_token};
-
+  bool unparked = on_cancel ? park_until_cancellable(td, deadline, timed_out, on_cancel)
+                            : td->parker.park_until(deadline);
   // Timed out, unless an unpark got in between: the bucket lock settles it.
-  Bucket& bucket = lock_own_bucket(td);
-  if (td->parker.was_unparked()) {
-    bucket.lock.unlock();
-    return {ParkResult::kUnparked, td->unpark_token};
-  }
-  const void* final_key = td->key.load(std::memory_order_relaxed);
-  ThreadData* prev = nullptr;
-  for (ThreadData* t = bucket.head; t != td; t = t->next_in_queue) {
-    PARKLOCK_CHECK(t != nullptr);
-    prev = t;
-  }
-  bucket.unlink(prev, td);
-  timed_out(final_key, !bucket.has_key(final_key));
-  bucket.lock.unlock();
+  if (unparked || leave_queue(td, timed_out)) return {ParkResult::kUnparked, td->unpark_token};
   return {ParkResult::kTimedOut, kDefaultUnparkToken};
 }
 
@@ -374,6 +415,8 @@ UnparkResult unpark_filter(const void* key, FunctionRef<FilterOp(ParkToken)> fil
     prev = td;
     td = next;
   }
+  // Fairness is judged by the longest waiter among those woken.
+  if (chosen.head) result.be_fair = monotonic_ns() - chosen.head->parked_at_ns >= kFairnessIntervalNs;
   UnparkToken token = callback(result);
   WakeList woken;
   for (ThreadData* td = chosen.head; td;) {

@@ -91,10 +91,19 @@ enum class FilterOp {
 // the one it was queued on at the end (a requeue may have moved it), and
 // `key_was_emptied` says whether it was the last thread queued there.
 // Spurious returns do not happen: kUnparked means an unpark call chose us.
+//
+// With `on_cancel`, the sleep is a pthread cancellation point (as
+// pthread_cond_wait's is; lock calls are not). A thread cancelled while
+// asleep leaves the queue as on a time-out (timed_out() runs), then
+// on_cancel(consumed_wakeup, token) runs, outside any bucket lock, before
+// the cancellation unwinds on: `consumed_wakeup` says that an unpark had
+// already chosen this thread (handing it `token`), whose wake-up the caller
+// may need to pass on.
 ParkOutcome park(const void* key, FunctionRef<bool()> validate,
                  FunctionRef<void()> before_sleep,
                  FunctionRef<void(const void* key, bool key_was_emptied)> timed_out,
-                 ParkToken park_token, const Deadline& deadline);
+                 ParkToken park_token, const Deadline& deadline,
+                 const FunctionRef<void(bool consumed_wakeup, UnparkToken token)>* on_cancel = nullptr);
 
 // Wakes the first thread queued on `key`, if any. callback(result) runs under
 // the bucket lock whether or not a thread was found; its return value is the

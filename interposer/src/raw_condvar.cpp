@@ -2,12 +2,16 @@
 
 namespace parklock {
 
-RawCondvar::WaitResult RawCondvar::wait(Word& word, const void* key, RawMutex::Word* mutex,
-                                        FunctionRef<void()> release_mutex,
-                                        const Deadline& deadline) {
+bool RawCondvar::wait(Word& word, const void* key, const Mutex& mutex, const Deadline& deadline) {
   std::atomic_ref<Word> state(word);
-  const Word target = mutex ? Word(reinterpret_cast<uintptr_t>(mutex)) : kNoRequeue;
+  const Word target = mutex.raw ? Word(reinterpret_cast<uintptr_t>(mutex.raw)) : kNoRequeue;
   bool requeued = false;
+  // POSIX: a cancelled waiter must not swallow a signal meant for another, so
+  // a wake-up it had consumed is passed on (at worst a spurious wake-up).
+  FunctionRef<void(bool, UnparkToken)> on_cancel = [&](bool consumed_wakeup, UnparkToken token) {
+    if (consumed_wakeup) notify_one(word, key);
+    mutex.reacquire(consumed_wakeup && token == RawMutex::kTokenHandoff);
+  };
   ParkOutcome outcome = park(
       key,
       // Under the condvar's bucket lock.
@@ -17,21 +21,21 @@ RawCondvar::WaitResult RawCondvar::wait(Word& word, const void* key, RawMutex::W
         else if (current != target) state.store(kNoRequeue, std::memory_order_relaxed);
         return true;
       },
-      release_mutex,
-      // Under the bucket lock of whichever queue we timed out on.
+      mutex.release,
+      // Under the bucket lock of whichever queue we left.
       [&](const void* final_key, bool key_was_emptied) {
         requeued = final_key != key;
         if (!key_was_emptied) return;
         if (requeued)
-          std::atomic_ref<int>(*mutex).fetch_and(~RawMutex::kParked, std::memory_order_relaxed);
+          std::atomic_ref<int>(*mutex.raw).fetch_and(~RawMutex::kParked, std::memory_order_relaxed);
         else
           state.store(0, std::memory_order_relaxed);
       },
-      kDefaultParkToken, deadline);
-  if (outcome.result == ParkResult::kUnparked)
-    return outcome.token == RawMutex::kTokenHandoff ? WaitResult::kHandedLock : WaitResult::kNotified;
-  // A requeued waiter was notified; its deadline ran out on the mutex queue.
-  return requeued ? WaitResult::kNotified : WaitResult::kTimedOut;
+      kDefaultParkToken, deadline, &on_cancel);
+  bool handed_lock = outcome.result == ParkResult::kUnparked && outcome.token == RawMutex::kTokenHandoff;
+  mutex.reacquire(handed_lock);
+  // A requeued waiter was notified; its deadline merely ran out on the mutex queue.
+  return outcome.result != ParkResult::kTimedOut || requeued;
 }
 
 void RawCondvar::notify_one_slow(Word& word, const void* key) {

@@ -33,17 +33,19 @@ class RawCondvar {
   using Word = unsigned long long;
   static constexpr Word kNoRequeue = 1;
 
-  enum class WaitResult {
-    kNotified,    // woken: the caller must take the mutex again
-    kHandedLock,  // woken on the mutex's queue and handed the mutex: it is held
-    kTimedOut,    // the deadline passed: the caller must take the mutex again
+  // The mutex a waiter holds, as the condvar needs to handle it.
+  struct Mutex {
+    RawMutex::Word* raw;  // its RawMutex state word, or nullptr if it is not one
+    FunctionRef<void()> release;
+    // Takes it back; `already_held`: a requeued waiter was handed it.
+    FunctionRef<void(bool already_held)> reacquire;
   };
 
-  // Parks on `key` (the condvar's address) until notified or `deadline`.
-  // `mutex` is the RawMutex state word the caller holds, or nullptr if its
-  // mutex is not a RawMutex; release_mutex() runs once the thread is queued.
-  static WaitResult wait(Word& word, const void* key, RawMutex::Word* mutex,
-                         FunctionRef<void()> release_mutex, const Deadline& deadline);
+  // Parks on `key` (the condvar's address) until notified or `deadline`,
+  // releasing `mutex` once queued and holding it again on return. Returns
+  // false on time-out. A cancellation point: a thread cancelled in here holds
+  // the mutex again before the cancellation unwinds on.
+  static bool wait(Word& word, const void* key, const Mutex& mutex, const Deadline& deadline);
 
   static void notify_one(Word& word, const void* key) {
     if (std::atomic_ref<Word>(word).load(std::memory_order_relaxed) == 0) return;

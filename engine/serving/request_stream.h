@@ -1,0 +1,63 @@
+// The client's side of one request: a queue of streamed tokens and the
+// final result. The engine loop produces; any client thread consumes.
+//
+// Thread safety: the queue and the result are guarded by the stream's own
+// "request_stream" mutex; the consumer waits on a condition variable.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+
+#include "engine/serving/request.h"
+#include "engine/serving/thread_annotations.h"
+
+namespace parklock::engine {
+
+class RequestStream {
+ public:
+  RequestStream(uint64_t id, Clock::time_point submit_time);
+  RequestStream(const RequestStream&) = delete;
+  RequestStream& operator=(const RequestStream&) = delete;
+
+  uint64_t id() const { return id_; }
+  Clock::time_point submit_time() const { return submit_time_; }
+
+  // Blocks until a token is available (true) or the request has finished
+  // and every token was taken (false).
+  bool next(TokenEvent* event) EXCLUDES(mu_);
+
+  // Blocks until the request has finished; the streamed tokens need not be
+  // consumed first.
+  RequestResult wait() EXCLUDES(mu_);
+
+  // Like wait(), with a deadline; nullopt on timeout.
+  std::optional<RequestResult> wait_for(Clock::duration timeout) EXCLUDES(mu_);
+
+  bool finished() const EXCLUDES(mu_);
+
+  // Producer side (the engine).
+  void push(TokenEvent event) EXCLUDES(mu_);
+  void finish(RequestResult result) EXCLUDES(mu_);
+
+  // Set by Engine::cancel; read by the engine loop between steps.
+  void request_cancel() { cancel_requested_.store(true, std::memory_order_release); }
+  bool cancel_requested() const { return cancel_requested_.load(std::memory_order_acquire); }
+
+ private:
+  const uint64_t id_;
+  const Clock::time_point submit_time_;
+  std::atomic<bool> cancel_requested_{false};
+
+  mutable AnnotatedMutex mu_;  // "request_stream"
+  std::condition_variable cv_;  // signalled on push and finish
+  std::deque<TokenEvent> events_ GUARDED_BY(mu_);
+  std::optional<RequestResult> result_ GUARDED_BY(mu_);
+};
+
+using RequestHandle = std::shared_ptr<RequestStream>;
+
+}  // namespace parklock::engine

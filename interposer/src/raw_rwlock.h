@@ -1,0 +1,184 @@
+// raw_rwlock.h: the parking reader-writer lock algorithm on a 32-bit state word.
+//
+// State word (the first 4 bytes of pthread_rwlock_t, glibc's `__readers`):
+//
+//   bit  0     kParked        threads (readers or writers) may be parked on the
+//                             word's address, the main key; an unlock that sees
+//                             it must go through the parking lot
+//   bit  1     kWriterParked  writer preference only: the writer that holds
+//                             kWriter is parked on the writer key (address + 1
+//                             byte), waiting for the readers to leave
+//   bit  2     kWriter        a writer holds the lock, or (writer preference)
+//                             has claimed it and waits for the readers to leave
+//   bits 3-30  readers        number of read locks held
+//   bit  31    always 0       (the reader count stops at kMaxReaders: EAGAIN)
+//
+// All-zero is "unlocked, nobody parked", so PTHREAD_RWLOCK_INITIALIZER and
+// zeroed memory work. Who may change what:
+//   - kWriter is set by a CAS that sees the lock free (for the preference in
+//     use), and cleared only by its holder (unlock, or a claim given up on
+//     time-out). Readers and kWriter coexist only under writer preference,
+//     while the claimant waits for the readers already inside.
+//   - kParked is set by a thread about to park (and checked again by park's
+//     validate under the bucket lock of the main key), and cleared only under
+//     that bucket lock, when the queue is found empty. So "kParked clear"
+//     means "main queue empty" whenever that bucket lock is held.
+//   - kWriterParked: the same rule for the writer key, which only the kWriter
+//     claimant ever parks on (at most one thread).
+//
+// Preferences (the pthread kind, __flags):
+//   - Reader preference (PTHREAD_RWLOCK_PREFER_READER_NP and PREFER_WRITER_NP,
+//     which glibc also treats as reader preference): a reader gets in whenever
+//     no writer holds the lock, waiting writers or not, so a thread that
+//     already reads never deadlocks on a recursive read lock. A writer needs
+//     the lock completely free; under a continuous stream of overlapping
+//     readers it waits as long as the stream lasts, exactly as with glibc.
+//     Eventual fairness cannot be had here without tracking each reader: a
+//     writer that blocked new readers would deadlock a recursive reader.
+//   - Writer preference (PREFER_WRITER_NONRECURSIVE_NP): a writer claims
+//     kWriter as soon as no other writer has it, even with readers inside;
+//     new readers then wait, so no writer starves under a read-heavy load.
+//     A recursive read lock deadlocks once a writer waits (as with glibc).
+//
+// Queues: readers and writers park on the main key with a park token saying
+// which they are, so an exclusive unlock can choose (unpark_filter):
+//   - reader preference: every parked reader (the lock is readable now; none
+//     may stay parked while others read) and the first parked writer (it gets
+//     in if the readers let it, and parks again otherwise);
+//   - writer preference: if the first in line is a writer, only it, handing
+//     it the lock directly (kWriter stays set) once it has waited past the
+//     parking lot's fairness interval; otherwise every reader and the first
+//     writer, which claims the lock at once and keeps later readers out.
+// The last reader to leave wakes the writer that waits for it: the claimant
+// on the writer key (writer preference), or the first writer on the main key
+// (reader preference). A woken thread always retries; tokens other than
+// kTokenHandoff carry no ownership.
+//
+// Fast paths (inline): read lock = one CAS adding a reader while kWriter is
+// clear; write lock = one CAS 0 -> kWriter; read unlock = one fetch_sub;
+// write unlock = one CAS kWriter -> 0. No allocation, syscall or clock read.
+// Everything else is out of line in raw_rwlock.cpp.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "parking_lot.h"
+#include "raw_log.h"
+
+namespace parklock {
+
+class RawRwLock {
+ public:
+  // The state word: `unsigned& word`, accessed only through std::atomic_ref.
+  // Its address is the main parking key.
+  using Word = unsigned;
+  static constexpr Word kParked = 1u << 0;
+  static constexpr Word kWriterParked = 1u << 1;
+  static constexpr Word kWriter = 1u << 2;
+  static constexpr Word kOneReader = 1u << 3;
+  static constexpr Word kReaderMask = 0x7FFFFFF8u;
+  static constexpr Word kMaxReaders = kReaderMask / kOneReader;
+
+  enum class Preference { kReaders, kWriters };
+
+  enum class Acquire {
+    kAcquired,
+    kBusy,            // try_* only
+    kTimedOut,        // the deadline passed first
+    kTooManyReaders,  // the reader count is at kMaxReaders
+  };
+
+  // Park tokens: who is waiting on the main key.
+  static constexpr ParkToken kTokenReader = 1;
+  static constexpr ParkToken kTokenWriter = 2;
+  // Unpark tokens.
+  static constexpr UnparkToken kTokenRetry = 0;    // the lock changed: race for it
+  static constexpr UnparkToken kTokenHandoff = 1;  // the lock is already yours (writers only)
+
+  static Acquire try_lock_shared(Word& word) {
+    std::atomic_ref<Word> state(word);
+    Word s = state.load(std::memory_order_relaxed);
+    while (!(s & kWriter)) {
+      if ((s & kReaderMask) == kReaderMask) return Acquire::kTooManyReaders;
+      if (state.compare_exchange_weak(s, s + kOneReader, std::memory_order_acquire,
+                                      std::memory_order_relaxed))
+        return Acquire::kAcquired;
+    }
+    return Acquire::kBusy;
+  }
+
+  // The inline fast path of every read lock: false means "take the slow path"
+  // (a writer holds or claimed the lock, the count is full, or a race).
+  static bool try_lock_shared_fast(Word& word) {
+    std::atomic_ref<Word> state(word);
+    Word s = state.load(std::memory_order_relaxed);
+    return !(s & kWriter) && (s & kReaderMask) != kReaderMask &&
+           state.compare_exchange_weak(s, s + kOneReader, std::memory_order_acquire,
+                                       std::memory_order_relaxed);
+  }
+
+  static Acquire lock_shared(Word& word, const Deadline& deadline) {
+    if (__builtin_expect(try_lock_shared_fast(word), 1)) return Acquire::kAcquired;
+    return lock_shared_slow(word, deadline);
+  }
+
+  // Either preference: a write lock needs the lock free (no writer, no reader).
+  static bool try_lock_exclusive(Word& word) {
+    std::atomic_ref<Word> state(word);
+    Word s = state.load(std::memory_order_relaxed);
+    while (!(s & (kWriter | kReaderMask))) {
+      if (state.compare_exchange_weak(s, s | kWriter, std::memory_order_acquire,
+                                      std::memory_order_relaxed))
+        return true;
+    }
+    return false;
+  }
+
+  static bool try_lock_exclusive_fast(Word& word) {
+    std::atomic_ref<Word> state(word);
+    Word expected = 0;
+    return state.compare_exchange_strong(expected, kWriter, std::memory_order_acquire,
+                                         std::memory_order_relaxed);
+  }
+
+  // False if `deadline` passed first (the lock is then not held).
+  static bool lock_exclusive(Word& word, Preference pref, const Deadline& deadline) {
+    if (__builtin_expect(try_lock_exclusive_fast(word), 1)) return true;
+    return lock_exclusive_slow(word, pref, deadline);
+  }
+
+  static void unlock_shared(Word& word) {
+    std::atomic_ref<Word> state(word);
+    // Release: pairs with the acquire of the writer that next sees the count at 0.
+    Word old = state.fetch_sub(kOneReader, std::memory_order_release);
+    PARKLOCK_DCHECK((old & kReaderMask) != 0);
+    if (__builtin_expect((old & kReaderMask) == kOneReader && (old & (kParked | kWriterParked)), 0))
+      unlock_shared_slow(word);
+  }
+
+  static void unlock_exclusive(Word& word, Preference pref) {
+    std::atomic_ref<Word> state(word);
+    Word expected = kWriter;
+    // Release: pairs with the acquire CAS of the next reader or writer.
+    if (__builtin_expect(state.compare_exchange_strong(expected, 0, std::memory_order_release,
+                                                       std::memory_order_relaxed),
+                         1))
+      return;
+    unlock_exclusive_slow(word, pref, /*allow_handoff=*/true);
+  }
+
+  static Word load(Word& word) { return std::atomic_ref<Word>(word).load(std::memory_order_relaxed); }
+
+ private:
+  static Acquire lock_shared_slow(Word& word, const Deadline& deadline);
+  static bool lock_exclusive_slow(Word& word, Preference pref, const Deadline& deadline);
+  // Writer preference: kWriter is ours, readers are still inside.
+  static bool wait_for_readers(Word& word, Preference pref, const Deadline& deadline);
+  static void unlock_shared_slow(Word& word);
+  // Clears kWriter and wakes whom the preference says. allow_handoff is false
+  // when a claimant gives kWriter back with readers still inside.
+  static void unlock_exclusive_slow(Word& word, Preference pref, bool allow_handoff);
+};
+
+}  // namespace parklock

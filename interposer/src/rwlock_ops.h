@@ -1,0 +1,193 @@
+// rwlock_ops.h: pthread_rwlock_t semantics on top of RawRwLock.
+//
+// Layout (x86_64): we keep the glibc fields that initializers, attributes and
+// debuggers read, and use the first word for our state.
+//
+//   offset  field                  glibc                  parklock
+//   0       unsigned __readers     reader count + phase   RawRwLock state word
+//   4..23   __writers, futexes,    writer state           unused (0)
+//           __pad3, __pad4
+//   24      int __cur_writer       writer's tid           same (EDEADLK checks)
+//   28      int __shared           process-shared flag    non-zero: glibc's lock
+//                                                         (pass-through)
+//   32..47  __rwelision, pads                             unused (0)
+//   48      unsigned __flags       kind (preference)      same
+//
+// PTHREAD_RWLOCK_INITIALIZER and PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP
+// are all-zero except __flags, which is only read: both need no init call.
+// glibc's pthread_rwlock_init zeroes the object and sets __flags and
+// __shared, so a process-shared rwlock is recognised from its bytes alone and
+// served by glibc in every process that maps it.
+//
+// Differences from glibc (undefined behaviour in POSIX, so none is relied on
+// by correct programs; glibc returns 0 and corrupts the lock in both cases):
+//   - unlocking a lock that nobody holds returns EPERM and changes nothing;
+//   - unlocking a write lock held under another tid releases it and returns
+//     0. This is the fork() child unlocking what its parent's thread locked
+//     before the fork (pthread_atfork handlers do this), which then works.
+//
+// Timed calls check their arguments first, as glibc 2.36 does (EINVAL for an
+// unsupported clock or a tv_nsec outside [0, 1e9), even when the lock is
+// free), then EDEADLK (the caller holds the write lock), then wait.
+#pragma once
+
+#include <errno.h>
+#include <pthread.h>
+
+#include <atomic>
+#include <cstddef>
+
+#include "glibc_locks.h"
+#include "raw_rwlock.h"
+#include "thread_id.h"
+#include "timespec_checks.h"
+
+namespace parklock::rwlock_ops {
+
+static_assert(sizeof(pthread_rwlock_t) == 56);
+static_assert(offsetof(__pthread_rwlock_arch_t, __readers) == 0);
+static_assert(offsetof(__pthread_rwlock_arch_t, __cur_writer) == 24);
+static_assert(offsetof(__pthread_rwlock_arch_t, __shared) == 28);
+static_assert(offsetof(__pthread_rwlock_arch_t, __flags) == 48);
+static_assert(sizeof(RawRwLock::Word) == sizeof(pthread_rwlock_t{}.__data.__readers));
+static_assert(alignof(pthread_rwlock_t) >= alignof(std::atomic<RawRwLock::Word>));
+static_assert(PTHREAD_RWLOCK_PREFER_READER_NP == 0 && PTHREAD_RWLOCK_PREFER_WRITER_NP == 1 &&
+              PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP == 2);
+
+inline RawRwLock::Word& word(pthread_rwlock_t* rw) { return rw->__data.__readers; }
+
+// Only ever written by init; read on every call.
+inline bool is_shared(pthread_rwlock_t* rw) {
+  return std::atomic_ref<int>(rw->__data.__shared).load(std::memory_order_relaxed) != 0;
+}
+
+inline RawRwLock::Preference preference(pthread_rwlock_t* rw) {
+  unsigned flags = std::atomic_ref<unsigned>(rw->__data.__flags).load(std::memory_order_relaxed);
+  // PREFER_WRITER_NP is reader preference in glibc too (it would deadlock
+  // recursive readers otherwise).
+  return flags == PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP ? RawRwLock::Preference::kWriters
+                                                               : RawRwLock::Preference::kReaders;
+}
+
+// The write owner's tid, or 0. Written only by the owner, after acquiring and
+// before releasing, so a thread that reads its own tid here holds the lock.
+inline int writer_tid(pthread_rwlock_t* rw) {
+  return std::atomic_ref<int>(rw->__data.__cur_writer).load(std::memory_order_relaxed);
+}
+inline void set_writer_tid(pthread_rwlock_t* rw, int tid) {
+  std::atomic_ref<int>(rw->__data.__cur_writer).store(tid, std::memory_order_relaxed);
+}
+
+inline int init(pthread_rwlock_t* rw, const pthread_rwlockattr_t* attr) {
+  int pshared = PTHREAD_PROCESS_PRIVATE;
+  int kind = PTHREAD_RWLOCK_DEFAULT_NP;
+  if (attr != nullptr) {
+    pthread_rwlockattr_getpshared(attr, &pshared);
+    pthread_rwlockattr_getkind_np(attr, &kind);
+  }
+  if (pshared != PTHREAD_PROCESS_PRIVATE) return glibc::rwlock_init(rw, attr);
+  __builtin_memset(rw, 0, sizeof(*rw));
+  rw->__data.__flags = static_cast<unsigned>(kind);
+  return 0;
+}
+
+// glibc's destroy checks nothing either.
+inline int destroy(pthread_rwlock_t* rw) {
+  if (is_shared(rw)) return glibc::rwlock_destroy(rw);
+  return 0;
+}
+
+inline int map_read_result(RawRwLock::Acquire result) {
+  switch (result) {
+    case RawRwLock::Acquire::kAcquired: return 0;
+    case RawRwLock::Acquire::kBusy: return EBUSY;
+    case RawRwLock::Acquire::kTimedOut: return ETIMEDOUT;
+    case RawRwLock::Acquire::kTooManyReaders: return EAGAIN;
+  }
+  __builtin_unreachable();
+}
+
+// After the fast path failed: a writer holds or claimed the lock.
+inline int rdlock_until(pthread_rwlock_t* rw, const Deadline& deadline) {
+  if (__builtin_expect(RawRwLock::try_lock_shared_fast(word(rw)), 1)) return 0;
+  if (writer_tid(rw) == current_tid()) return EDEADLK;
+  return map_read_result(RawRwLock::lock_shared(word(rw), deadline));
+}
+
+inline int wrlock_until(pthread_rwlock_t* rw, const Deadline& deadline) {
+  int tid = current_tid();
+  if (!__builtin_expect(RawRwLock::try_lock_exclusive_fast(word(rw)), 1)) {
+    if (writer_tid(rw) == tid) return EDEADLK;
+    if (!RawRwLock::lock_exclusive(word(rw), preference(rw), deadline)) return ETIMEDOUT;
+  }
+  set_writer_tid(rw, tid);
+  return 0;
+}
+
+inline int rdlock(pthread_rwlock_t* rw) {
+  if (__builtin_expect(is_shared(rw), 0)) return glibc::rwlock_rdlock(rw);
+  return rdlock_until(rw, Deadline::forever());
+}
+
+inline int wrlock(pthread_rwlock_t* rw) {
+  if (__builtin_expect(is_shared(rw), 0)) return glibc::rwlock_wrlock(rw);
+  return wrlock_until(rw, Deadline::forever());
+}
+
+inline int tryrdlock(pthread_rwlock_t* rw) {
+  if (__builtin_expect(is_shared(rw), 0)) return glibc::rwlock_tryrdlock(rw);
+  return map_read_result(RawRwLock::try_lock_shared(word(rw)));
+}
+
+inline int trywrlock(pthread_rwlock_t* rw) {
+  if (__builtin_expect(is_shared(rw), 0)) return glibc::rwlock_trywrlock(rw);
+  if (!RawRwLock::try_lock_exclusive(word(rw))) return EBUSY;
+  set_writer_tid(rw, current_tid());
+  return 0;
+}
+
+// A null abstime waits forever, as with glibc.
+inline bool valid_deadline(clockid_t clock, const timespec* abstime) {
+  return abstime == nullptr || (is_supported_clock(clock) && is_valid_timespec(abstime));
+}
+
+inline int clockrdlock(pthread_rwlock_t* rw, clockid_t clock, const timespec* abstime) {
+  if (__builtin_expect(is_shared(rw), 0)) return glibc::rwlock_clockrdlock(rw, clock, abstime);
+  if (!valid_deadline(clock, abstime)) return EINVAL;
+  return rdlock_until(rw, Deadline::on(clock, abstime));
+}
+
+inline int timedrdlock(pthread_rwlock_t* rw, const timespec* abstime) {
+  if (__builtin_expect(is_shared(rw), 0)) return glibc::rwlock_timedrdlock(rw, abstime);
+  return clockrdlock(rw, CLOCK_REALTIME, abstime);
+}
+
+inline int clockwrlock(pthread_rwlock_t* rw, clockid_t clock, const timespec* abstime) {
+  if (__builtin_expect(is_shared(rw), 0)) return glibc::rwlock_clockwrlock(rw, clock, abstime);
+  if (!valid_deadline(clock, abstime)) return EINVAL;
+  return wrlock_until(rw, Deadline::on(clock, abstime));
+}
+
+inline int timedwrlock(pthread_rwlock_t* rw, const timespec* abstime) {
+  if (__builtin_expect(is_shared(rw), 0)) return glibc::rwlock_timedwrlock(rw, abstime);
+  return clockwrlock(rw, CLOCK_REALTIME, abstime);
+}
+
+inline int unlock(pthread_rwlock_t* rw) {
+  if (__builtin_expect(is_shared(rw), 0)) return glibc::rwlock_unlock(rw);
+  // For a correct caller this load is stable where it matters: a reader's own
+  // count keeps the reader bits non-zero; a writer's kWriter stays set.
+  RawRwLock::Word s = RawRwLock::load(word(rw));
+  if (s & RawRwLock::kReaderMask) {
+    // Readers inside: the caller is one of them (a writer-preference
+    // claimant may hold kWriter meanwhile, but it holds nothing yet).
+    RawRwLock::unlock_shared(word(rw));
+    return 0;
+  }
+  if (!(s & RawRwLock::kWriter)) return EPERM;
+  set_writer_tid(rw, 0);
+  RawRwLock::unlock_exclusive(word(rw), preference(rw));
+  return 0;
+}
+
+}  // namespace parklock::rwlock_ops
