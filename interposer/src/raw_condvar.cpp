@@ -40,10 +40,37 @@ bool RawCondvar::wait(Word& word, const void* key, const Mutex& mutex, const Dea
 
 void RawCondvar::notify_one_slow(Word& word, const void* key) {
   std::atomic_ref<Word> state(word);
-  unpark_one(key, [&](UnparkResult result) {
-    if (!result.have_more_threads) state.store(0, std::memory_order_relaxed);
-    return RawMutex::kTokenRetry;
-  });
+  for (;;) {
+    Word target = state.load(std::memory_order_relaxed);
+    if (target == 0) return;
+    // Under the condvar's bucket lock: the last waiter out clears the word.
+    auto clear_if_last = [&](const UnparkResult& r) {
+      if (!r.have_more_threads) state.store(0, std::memory_order_relaxed);
+      return RawMutex::kTokenRetry;
+    };
+    if (target == kNoRequeue) {
+      unpark_one(key, clear_if_last);
+      return;
+    }
+    // Signalling with the mutex held is the common case: waking the waiter
+    // then would only have it block on the mutex. Move it onto the mutex's
+    // queue instead; the unlock wakes it.
+    auto* mutex = reinterpret_cast<RawMutex::Word*>(uintptr_t(target));
+    bool word_changed = false;
+    unpark_requeue(
+        key, mutex,
+        // Under both bucket locks.
+        [&] {
+          if (state.load(std::memory_order_relaxed) != target) {
+            word_changed = true;
+            return RequeueOp::kAbort;
+          }
+          return RawMutex::mark_parked_if_locked(*mutex) ? RequeueOp::kRequeueOne
+                                                        : RequeueOp::kUnparkOne;
+        },
+        [&](RequeueOp, UnparkResult r) { return clear_if_last(r); });
+    if (!word_changed) return;
+  }
 }
 
 void RawCondvar::notify_all_slow(Word& word, const void* key) {
