@@ -1,7 +1,10 @@
 // mutex_bench: glibc's and parklock's mutex side by side, same workload, one
 // process. Ends with a table of parklock/glibc ratios.
 //
-//   uncontended   lock+unlock pairs on one thread (time per pair)
+//   uncontended   lock+unlock pairs on one thread (time per pair), first in a
+//                 process that has never had a second thread (glibc and
+//                 parklock both skip atomics then), then in one that has
+//                 (as any server: both pay one atomic each way)
 //   contended     N threads; the critical section updates 4 shared cache
 //                 lines, then each thread does ~250 ns of private arithmetic;
 //                 acquisitions/s over a fixed window, and fairness =
@@ -17,6 +20,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <benchmark/benchmark.h>
@@ -37,6 +41,14 @@ void Uncontended(benchmark::State& state) {
     Locks::unlock(&m);
   }
   Locks::mutex_destroy(&m);
+}
+
+// glibc's __libc_single_threaded turns false for good once a second thread
+// has existed; this runs after the single-threaded rows.
+template <typename Locks>
+void UncontendedThreadedProcess(benchmark::State& state) {
+  std::thread([] {}).join();
+  Uncontended<Locks>(state);
 }
 
 // The shared data a critical section touches: four separate cache lines.
@@ -133,6 +145,10 @@ int main(int argc, char** argv) {
 
   benchmark::RegisterBenchmark("mutex/uncontended/glibc", Uncontended<GlibcLocks>);
   benchmark::RegisterBenchmark("mutex/uncontended/parklock", Uncontended<ParklockLocks>);
+  benchmark::RegisterBenchmark("mutex/uncontended_threaded_process/glibc",
+                               UncontendedThreadedProcess<GlibcLocks>);
+  benchmark::RegisterBenchmark("mutex/uncontended_threaded_process/parklock",
+                               UncontendedThreadedProcess<ParklockLocks>);
   for (int threads : thread_counts) {
     RegisterContended<GlibcLocks>(threads, window);
     RegisterContended<ParklockLocks>(threads, window);
