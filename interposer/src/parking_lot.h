@@ -17,8 +17,8 @@
 // The table grows with the number of live threads (3 buckets per thread, a
 // load factor that keeps a bucket's queue short); memory comes from mmap and
 // old tables are never freed, because a thread may still be reading one.
-// fork() is safe: the bucket locks are taken around it and the child drops
-// the queues of threads that did not survive it.
+// fork() is safe: the child resets every bucket lock (its holder may not
+// have survived the fork) and drops the queues of the threads that did not.
 #pragma once
 
 #include <cstddef>

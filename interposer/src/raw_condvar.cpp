@@ -7,11 +7,15 @@ bool RawCondvar::wait(Word& word, const void* key, const Mutex& mutex, const Dea
   const Word target = mutex.raw ? Word(reinterpret_cast<uintptr_t>(mutex.raw)) : kNoRequeue;
   bool requeued = false;
   // POSIX: a cancelled waiter must not swallow a signal meant for another, so
-  // a wake-up it had consumed is passed on (at worst a spurious wake-up).
-  FunctionRef<void(bool, UnparkToken)> on_cancel = [&](bool consumed_wakeup, UnparkToken token) {
-    if (consumed_wakeup) notify_one(word, key);
+  // a wake-up it had consumed, or a signal that had moved it onto the mutex
+  // queue, is passed on (at worst a spurious wake-up). `requeued` is already
+  // set: timed_out() runs before this.
+  auto reacquire_on_cancel = [&](bool consumed_wakeup, UnparkToken token) {
+    if (consumed_wakeup || requeued) notify_one(word, key);
     mutex.reacquire(consumed_wakeup && token == RawMutex::kTokenHandoff);
   };
+  // Named: park() calls it long after this statement.
+  FunctionRef<void(bool, UnparkToken)> on_cancel = reacquire_on_cancel;
   ParkOutcome outcome = park(
       key,
       // Under the condvar's bucket lock.

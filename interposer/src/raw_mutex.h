@@ -8,10 +8,11 @@
 //   other  always 0
 //
 // All-zero is "unlocked, nobody parked", so PTHREAD_MUTEX_INITIALIZER and
-// zeroed memory work. kParked is set only under the bucket lock of the
-// mutex's address (in park's validate) and cleared only under it (by the
-// unparker, or by the last waiter to time out), so "parked bit clear" means
-// "queue empty" whenever the bucket lock is held.
+// zeroed memory work. A waiter sets kParked before parking, and park's
+// validate (under the bucket lock of the mutex's address) checks it is still
+// set; it is cleared only under that bucket lock (by the unparker, or by the
+// last waiter to time out). So whenever the bucket lock is held, "kParked
+// clear" means "queue empty".
 //
 // Fast paths (inline): lock = one CAS 0 -> kLocked; unlock = one CAS
 // kLocked -> 0. Everything else is out of line in raw_mutex.cpp.

@@ -40,6 +40,9 @@ static struct timespec in_ms(clockid_t clock, long ms) {
   if (t.tv_nsec >= 1000000000L) {
     t.tv_sec += 1;
     t.tv_nsec -= 1000000000L;
+  } else if (t.tv_nsec < 0) {
+    t.tv_sec -= 1;
+    t.tv_nsec += 1000000000L;
   }
   return t;
 }
