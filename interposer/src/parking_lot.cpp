@@ -448,7 +448,6 @@ UnparkResult unpark_requeue(const void* from, const void* to, FunctionRef<Requeu
   }
   const bool wake_first = op == RequeueOp::kUnparkOne || op == RequeueOp::kUnparkOneRequeueRest;
   const bool move_rest = op == RequeueOp::kRequeueAll || op == RequeueOp::kUnparkOneRequeueRest;
-  const bool move_first = op == RequeueOp::kRequeueOne;
   ThreadData* wakeup = nullptr;
   Detached moved;
   ThreadData* prev = nullptr;
@@ -461,7 +460,7 @@ UnparkResult unpark_requeue(const void* from, const void* to, FunctionRef<Requeu
         td = next;
         continue;
       }
-      if (move_rest || (move_first && moved.head == nullptr)) {
+      if (move_rest) {
         source.unlink(prev, td);
         moved.push(td);
         ++result.requeued_threads;

@@ -76,7 +76,6 @@ enum class RequeueOp {
   kUnparkOneRequeueRest,  // wake the first, move the rest to `to`
   kRequeueAll,            // move everyone to `to`
   kUnparkOne,             // wake the first, leave the rest on `from`
-  kRequeueOne,            // move the first to `to`, leave the rest on `from`
 };
 
 // What unpark_filter should do with each queued thread, in FIFO order.

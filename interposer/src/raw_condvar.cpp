@@ -7,11 +7,9 @@ bool RawCondvar::wait(Word& word, const void* key, const Mutex& mutex, const Dea
   const Word target = mutex.raw ? Word(reinterpret_cast<uintptr_t>(mutex.raw)) : kNoRequeue;
   bool requeued = false;
   // POSIX: a cancelled waiter must not swallow a signal meant for another, so
-  // a wake-up it had consumed, or a signal that had moved it onto the mutex
-  // queue, is passed on (at worst a spurious wake-up). `requeued` is already
-  // set: timed_out() runs before this.
+  // a wake-up it had consumed is passed on (at worst a spurious wake-up).
   auto reacquire_on_cancel = [&](bool consumed_wakeup, UnparkToken token) {
-    if (consumed_wakeup || requeued) notify_one(word, key);
+    if (consumed_wakeup) notify_one(word, key);
     mutex.reacquire(consumed_wakeup && token == RawMutex::kTokenHandoff);
   };
   // Named: park() calls it long after this statement.
@@ -42,39 +40,18 @@ bool RawCondvar::wait(Word& word, const void* key, const Mutex& mutex, const Dea
   return outcome.result != ParkResult::kTimedOut || requeued;
 }
 
+// Signal wakes the waiter even when the caller holds the mutex, rather than
+// moving it onto the mutex's queue as broadcast does. Moving it ("wait
+// morphing") was measured in bench/condvar_bench: it sets the mutex's kParked
+// bit, which sends the holder's unlock through the parking lot and stops
+// every other locker from spinning. Producer/consumer throughput fell from
+// 3-4x glibc's to 1.3-1.9x on 2 cores, and ping-pong did not gain.
 void RawCondvar::notify_one_slow(Word& word, const void* key) {
   std::atomic_ref<Word> state(word);
-  for (;;) {
-    Word target = state.load(std::memory_order_relaxed);
-    if (target == 0) return;
-    // Under the condvar's bucket lock: the last waiter out clears the word.
-    auto clear_if_last = [&](const UnparkResult& r) {
-      if (!r.have_more_threads) state.store(0, std::memory_order_relaxed);
-      return RawMutex::kTokenRetry;
-    };
-    if (target == kNoRequeue) {
-      unpark_one(key, clear_if_last);
-      return;
-    }
-    // Signalling with the mutex held is the common case: waking the waiter
-    // then would only have it block on the mutex. Move it onto the mutex's
-    // queue instead; the unlock wakes it.
-    auto* mutex = reinterpret_cast<RawMutex::Word*>(uintptr_t(target));
-    bool word_changed = false;
-    unpark_requeue(
-        key, mutex,
-        // Under both bucket locks.
-        [&] {
-          if (state.load(std::memory_order_relaxed) != target) {
-            word_changed = true;
-            return RequeueOp::kAbort;
-          }
-          return RawMutex::mark_parked_if_locked(*mutex) ? RequeueOp::kRequeueOne
-                                                        : RequeueOp::kUnparkOne;
-        },
-        [&](RequeueOp, UnparkResult r) { return clear_if_last(r); });
-    if (!word_changed) return;
-  }
+  unpark_one(key, [&](UnparkResult result) {
+    if (!result.have_more_threads) state.store(0, std::memory_order_relaxed);
+    return RawMutex::kTokenRetry;
+  });
 }
 
 void RawCondvar::notify_all_slow(Word& word, const void* key) {
