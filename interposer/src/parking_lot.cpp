@@ -70,6 +70,33 @@ struct alignas(64) Bucket {
       if (t->key.load(std::memory_order_relaxed) == key) return true;
     return false;
   }
+
+  enum class Pick { kTake, kKeep, kStop };
+  // Walks the threads queued on `key` in FIFO order: those pick() takes are
+  // unlinked and handed to take(), in order; kStop ends the walk. Returns
+  // whether threads queued on `key` remain.
+  template <typename PickFn, typename TakeFn>
+  bool extract(const void* key, PickFn pick, TakeFn take) {
+    bool remain = false;
+    ThreadData* prev = nullptr;
+    for (ThreadData* td = head; td;) {
+      ThreadData* next = td->next_in_queue;  // take() may reuse the link
+      if (td->key.load(std::memory_order_relaxed) == key) {
+        Pick p = pick(td);
+        if (p == Pick::kStop) return true;
+        if (p == Pick::kTake) {
+          unlink(prev, td);
+          take(td);
+          td = next;
+          continue;
+        }
+        remain = true;
+      }
+      prev = td;
+      td = next;
+    }
+    return remain;
+  }
 };
 
 struct HashTable {
@@ -365,25 +392,18 @@ ParkOutcome park(const void* key, FunctionRef<bool()> validate, FunctionRef<void
 UnparkResult unpark_one(const void* key, FunctionRef<UnparkToken(UnparkResult)> callback) {
   Bucket& bucket = lock_bucket(key);
   UnparkResult result;
-  ThreadData* prev = nullptr;
-  ThreadData* td = bucket.head;
-  for (; td; prev = td, td = td->next_in_queue)
-    if (td->key.load(std::memory_order_relaxed) == key) break;
-  if (td == nullptr) {
-    callback(result);
-    bucket.lock.unlock();
-    return result;
-  }
-  bucket.unlink(prev, td);
-  for (ThreadData* t = td->next_in_queue; t; t = t->next_in_queue)
-    if (t->key.load(std::memory_order_relaxed) == key) {
-      result.have_more_threads = true;
-      break;
-    }
-  result.unparked_threads = 1;
-  result.be_fair = monotonic_ns() - td->parked_at_ns >= kFairnessIntervalNs;
+  ThreadData* chosen = nullptr;
+  result.have_more_threads = bucket.extract(
+      key, [&](ThreadData*) { return chosen ? Bucket::Pick::kStop : Bucket::Pick::kTake; },
+      [&](ThreadData* td) { chosen = td; });
   WakeList woken;
-  woken.add(td, callback(result));
+  if (chosen) {
+    result.unparked_threads = 1;
+    result.be_fair = monotonic_ns() - chosen->parked_at_ns >= kFairnessIntervalNs;
+    woken.add(chosen, callback(result));
+  } else {
+    callback(result);
+  }
   bucket.lock.unlock();
   woken.wake_all();
   return result;
@@ -394,27 +414,20 @@ UnparkResult unpark_filter(const void* key, FunctionRef<FilterOp(ParkToken)> fil
   Bucket& bucket = lock_bucket(key);
   UnparkResult result;
   Detached chosen;
-  ThreadData* prev = nullptr;
-  for (ThreadData* td = bucket.head; td;) {
-    ThreadData* next = td->next_in_queue;
-    if (td->key.load(std::memory_order_relaxed) == key) {
-      FilterOp op = filter(td->park_token);
-      if (op == FilterOp::kStop) {
-        result.have_more_threads = true;
-        break;
-      }
-      if (op == FilterOp::kUnpark) {
-        bucket.unlink(prev, td);
+  result.have_more_threads = bucket.extract(
+      key,
+      [&](ThreadData* td) {
+        switch (filter(td->park_token)) {
+          case FilterOp::kUnpark: return Bucket::Pick::kTake;
+          case FilterOp::kSkip: return Bucket::Pick::kKeep;
+          case FilterOp::kStop: break;
+        }
+        return Bucket::Pick::kStop;
+      },
+      [&](ThreadData* td) {
         chosen.push(td);
         ++result.unparked_threads;
-        td = next;
-        continue;
-      }
-      result.have_more_threads = true;
-    }
-    prev = td;
-    td = next;
-  }
+      });
   // Fairness is judged by the longest waiter among those woken.
   if (chosen.head) result.be_fair = monotonic_ns() - chosen.head->parked_at_ns >= kFairnessIntervalNs;
   UnparkToken token = callback(result);
@@ -450,28 +463,20 @@ UnparkResult unpark_requeue(const void* from, const void* to, FunctionRef<Requeu
   const bool move_rest = op == RequeueOp::kRequeueAll || op == RequeueOp::kUnparkOneRequeueRest;
   ThreadData* wakeup = nullptr;
   Detached moved;
-  ThreadData* prev = nullptr;
-  for (ThreadData* td = source.head; td;) {
-    ThreadData* next = td->next_in_queue;
-    if (td->key.load(std::memory_order_relaxed) == from) {
-      if (wake_first && wakeup == nullptr) {
-        source.unlink(prev, td);
-        wakeup = td;
-        td = next;
-        continue;
-      }
-      if (move_rest) {
-        source.unlink(prev, td);
-        moved.push(td);
-        ++result.requeued_threads;
-        td = next;
-        continue;
-      }
-      result.have_more_threads = true;
-    }
-    prev = td;
-    td = next;
-  }
+  result.have_more_threads = source.extract(
+      from,
+      [&](ThreadData*) {
+        return (wake_first && wakeup == nullptr) || move_rest ? Bucket::Pick::kTake
+                                                              : Bucket::Pick::kStop;
+      },
+      [&](ThreadData* td) {
+        if (wake_first && wakeup == nullptr) {
+          wakeup = td;
+        } else {
+          moved.push(td);
+          ++result.requeued_threads;
+        }
+      });
   if (moved.head) {
     // Their wait for the lock starts now, for fairness purposes.
     uint64_t now = monotonic_ns();

@@ -28,9 +28,12 @@
 #include <utility>
 #include <vector>
 
+#include "common/hang_guards.h"
 #include "parking_lot.h"
 
 namespace parking_lot_test {
+
+using parklock_test::Watchdog;
 
 using parklock::Deadline;
 using parklock::FilterOp;
@@ -62,44 +65,6 @@ inline void SleepNs(int64_t ns) {
   while (nanosleep(&t, &t) != 0) {
   }
 }
-
-// Turns a hang into a failure: if not destroyed within `limit`, it names the
-// scenario on stderr and aborts the test process (a lost wakeup cannot be
-// recovered from inside it). It waits with the C++ library, i.e. glibc's
-// locks: this binary does not interpose pthread, so the watchdog does not
-// depend on the code under test.
-class Watchdog {
- public:
-  Watchdog(std::string what, std::chrono::seconds limit)
-      : what_(std::move(what)), thread_([this, limit] { Watch(limit); }) {}
-  ~Watchdog() {
-    {
-      std::lock_guard<std::mutex> g(mu_);
-      done_ = true;
-    }
-    cv_.notify_one();
-    thread_.join();
-  }
-  Watchdog(const Watchdog&) = delete;
-  Watchdog& operator=(const Watchdog&) = delete;
-
- private:
-  void Watch(std::chrono::seconds limit) {
-    std::unique_lock<std::mutex> g(mu_);
-    if (!cv_.wait_for(g, limit, [this] { return done_; })) {
-      std::fprintf(stderr, "WATCHDOG: '%s' still running after %llds: hang (lost wakeup or deadlock)\n",
-                   what_.c_str(), static_cast<long long>(limit.count()));
-      std::fflush(stderr);
-      std::abort();
-    }
-  }
-
-  std::string what_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool done_ = false;
-  std::thread thread_;
-};
 
 // Polls `pred` until it holds or `limit_ns` passes; false on time-out. The
 // poll yields, then naps 50 us, so that on two cores the threads it waits
@@ -207,20 +172,10 @@ inline std::vector<const void*> CollidingKeys(size_t count) {
 // Reaps `pid` within `limit_ns`, killing it if it hangs. Returns its exit
 // status, or -signal if a signal ended it (SIGKILL: it hung).
 inline int ReapChild(pid_t pid, int64_t limit_ns = 30 * kSec) {
-  const int64_t end = NowNs() + limit_ns;
-  int status = 0;
-  for (;;) {
-    pid_t r = waitpid(pid, &status, WNOHANG);
-    if (r == pid) break;
-    if (NowNs() > end) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      break;
-    }
-    SleepNs(1 * kMs);
-  }
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  return -WTERMSIG(status);
+  const parklock_test::ChildOutcome out =
+      parklock_test::WaitForChild(pid, std::chrono::seconds(limit_ns / kSec));
+  if (out.exited) return out.status;
+  return -(out.timed_out ? SIGKILL : out.signal);
 }
 
 }  // namespace parking_lot_test
