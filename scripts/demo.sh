@@ -2,8 +2,8 @@
 # The main job: installs what is missing, builds, and runs contended
 # workloads without and with the preload, side by side.
 #   1. lock_storm: a queue + condvar + shared-table program (bench/lock_storm.cpp);
-#   2. the bundled inference engine on its CPU backend, when it is built:
-#      in-process clients hammering its request queue and KV block manager.
+#   2. the bundled inference engine on its CPU backend: in-process clients
+#      hammering its request queue, scheduler and KV block manager.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -31,14 +31,13 @@ ab() {
 ab lock_storm "$build_dir/bin/lock_storm" --producers=4 --workers=8 --jobs=200000
 
 engine="$build_dir/bin/parklock-engine"
-if [[ -x $engine ]]; then
-  echo "== parklock-engine bench (tiny model, CPU backend, 16 clients)"
-  for mode in glibc parklock; do
-    echo "-- $mode"
-    if [[ $mode == parklock ]]; then
-      LD_PRELOAD="$preload" "$engine" bench --config tiny --clients 16 --requests 128 --max-tokens 32
-    else
-      "$engine" bench --config tiny --clients 16 --requests 128 --max-tokens 32
-    fi
-  done
-fi
+echo "== parklock-engine bench (tiny model, CPU backend, 16 in-process clients)"
+for mode in glibc parklock; do
+  echo "-- $mode"
+  args=(bench --config tiny --clients 16 --requests 512 --max-tokens 32 --gemm-threads 1)
+  if [[ $mode == parklock ]]; then
+    LD_PRELOAD="$preload" "$engine" "${args[@]}"
+  else
+    "$engine" "${args[@]}"
+  fi
+done
