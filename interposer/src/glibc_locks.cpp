@@ -45,8 +45,6 @@ PARKLOCK_GLIBC_FORWARD(mutex_init, pthread_mutex_init, nullptr, int,
 PARKLOCK_GLIBC_FORWARD(mutex_destroy, pthread_mutex_destroy, nullptr, int, (pthread_mutex_t* m), (m))
 PARKLOCK_GLIBC_FORWARD(mutex_lock, pthread_mutex_lock, nullptr, int, (pthread_mutex_t* m), (m))
 PARKLOCK_GLIBC_FORWARD(mutex_trylock, pthread_mutex_trylock, nullptr, int, (pthread_mutex_t* m), (m))
-PARKLOCK_GLIBC_FORWARD(mutex_timedlock, pthread_mutex_timedlock, nullptr, int,
-                       (pthread_mutex_t* m, const timespec* t), (m, t))
 PARKLOCK_GLIBC_FORWARD(mutex_clocklock, pthread_mutex_clocklock, nullptr, int,
                        (pthread_mutex_t* m, clockid_t c, const timespec* t), (m, c, t))
 PARKLOCK_GLIBC_FORWARD(mutex_unlock, pthread_mutex_unlock, nullptr, int, (pthread_mutex_t* m), (m))

@@ -19,7 +19,7 @@ int mutex_init(pthread_mutex_t* m, const pthread_mutexattr_t* attr);
 int mutex_destroy(pthread_mutex_t* m);
 int mutex_lock(pthread_mutex_t* m);
 int mutex_trylock(pthread_mutex_t* m);
-int mutex_timedlock(pthread_mutex_t* m, const timespec* abstime);
+// Also serves pthread_mutex_timedlock, as clocklock on CLOCK_REALTIME.
 int mutex_clocklock(pthread_mutex_t* m, clockid_t clock, const timespec* abstime);
 int mutex_unlock(pthread_mutex_t* m);
 
