@@ -17,8 +17,10 @@
 // zeroed memory work. Who may change what:
 //   - kWriter is set by a CAS that sees the lock free (for the preference in
 //     use), and cleared only by its holder (unlock, or a claim given up on
-//     time-out). Readers and kWriter coexist only under writer preference,
-//     while the claimant waits for the readers already inside.
+//     time-out). Readers and kWriter coexist under writer preference, while
+//     the claimant waits for the readers already inside, and for an instant
+//     under either, while a reader's fast-path increment that met kWriter is
+//     taken back (it never holds the lock).
 //   - kParked is set by a thread about to park (and checked again by park's
 //     validate under the bucket lock of the main key), and cleared only under
 //     that bucket lock, when the queue is found empty. So "kParked clear"
@@ -54,8 +56,8 @@
 // (reader preference). A woken thread always retries; tokens other than
 // kTokenHandoff carry no ownership.
 //
-// Fast paths (inline): read lock = one CAS adding a reader while kWriter is
-// clear; write lock = one CAS 0 -> kWriter; read unlock = one fetch_sub;
+// Fast paths (inline): read lock = one fetch_add of a reader, kept while
+// kWriter is clear; write lock = one CAS 0 -> kWriter; read unlock = one fetch_sub;
 // write unlock = one CAS kWriter -> 0. No allocation, syscall or clock read.
 // Everything else is out of line in raw_rwlock.cpp.
 #pragma once
@@ -79,6 +81,7 @@ class RawRwLock {
   static constexpr Word kOneReader = 1u << 3;
   static constexpr Word kReaderMask = 0x7FFFFFF8u;
   static constexpr Word kMaxReaders = kReaderMask / kOneReader;
+  static constexpr Word kHalfReaders = 1u << 30;  // the top reader bit
 
   enum class Preference { kReaders, kWriters };
 
@@ -108,14 +111,20 @@ class RawRwLock {
     return Acquire::kBusy;
   }
 
-  // The inline fast path of every read lock: false means "take the slow path"
-  // (a writer holds or claimed the lock, the count is full, or a race).
+  // The inline fast path of every read lock: one fetch_add, which, unlike a
+  // CAS, never fails because other readers arrived at the same moment. If a
+  // writer holds or has claimed the lock, the increment is taken back
+  // (unlock_shared, which also does a last reader's duty) and false sends the
+  // caller to the slow path. The plain load first keeps the count exact near
+  // its limit: below kHalfReaders, the increments in flight (at most one per
+  // thread) cannot overflow it; above, the slow path's CAS takes over.
   static bool try_lock_shared_fast(Word& word) {
     std::atomic_ref<Word> state(word);
-    Word s = state.load(std::memory_order_relaxed);
-    return !(s & kWriter) && (s & kReaderMask) != kReaderMask &&
-           state.compare_exchange_weak(s, s + kOneReader, std::memory_order_acquire,
-                                       std::memory_order_relaxed);
+    if (state.load(std::memory_order_relaxed) & (kWriter | kHalfReaders)) return false;
+    if (__builtin_expect(!(state.fetch_add(kOneReader, std::memory_order_acquire) & kWriter), 1))
+      return true;
+    unlock_shared(word);
+    return false;
   }
 
   static Acquire lock_shared(Word& word, const Deadline& deadline) {

@@ -175,12 +175,15 @@ inline int timedwrlock(pthread_rwlock_t* rw, const timespec* abstime) {
 
 inline int unlock(pthread_rwlock_t* rw) {
   if (__builtin_expect(is_shared(rw), 0)) return glibc::rwlock_unlock(rw);
-  // For a correct caller this load is stable where it matters: a reader's own
-  // count keeps the reader bits non-zero; a writer's kWriter stays set.
+  // The write owner is known by its tid: the reader bits cannot tell, since a
+  // reader's fast-path increment may sit there for an instant while a writer
+  // holds the lock. For a correct caller the rest is stable: a reader's own
+  // count keeps the reader bits non-zero.
   RawRwLock::Word s = RawRwLock::load(word(rw));
-  if (s & RawRwLock::kReaderMask) {
-    // Readers inside: the caller is one of them (a writer-preference
-    // claimant may hold kWriter meanwhile, but it holds nothing yet).
+  bool write_owner = (s & RawRwLock::kWriter) && writer_tid(rw) == current_tid();
+  if (!write_owner && (s & RawRwLock::kReaderMask)) {
+    // The caller is a reader (a writer-preference claimant may hold kWriter
+    // meanwhile, but it holds nothing yet).
     RawRwLock::unlock_shared(word(rw));
     return 0;
   }

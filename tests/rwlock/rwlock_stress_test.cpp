@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "raw_rwlock.h"
 #include "rwlock_api_table.h"
 
 namespace {
@@ -133,6 +134,35 @@ TEST_P(RwStress, WritersOnly) {
 TEST_P(RwStress, ManyThreadsFewOps) {
   for (int kind : {PTHREAD_RWLOCK_PREFER_READER_NP, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP})
     run({16, 8, kind, 2000});
+}
+
+// Regression: a reader's fast path adds itself before it looks for a writer,
+// and takes the increment back if one holds the lock. A write unlock that
+// judged "reader bits set, so the caller is a reader" dropped that reader's
+// increment instead of releasing the write lock: the count underflowed once
+// the reader took its increment back, and threads slept forever (seen in
+// rwlock_bench at 16 threads). The in-flight increment is made by hand here,
+// so the interleaving happens every time.
+TEST_P(RwStress, WriteUnlockAmidAReaderFastPathIncrement) {
+  if (GetParam() != &kParklockRw) GTEST_SKIP() << "parklock's state word only";
+  using parklock::RawRwLock;
+  for (int kind : {PTHREAD_RWLOCK_PREFER_READER_NP, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP}) {
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init(&attr);
+    pthread_rwlockattr_setkind_np(&attr, kind);
+    pthread_rwlock_t rw;
+    ASSERT_EQ(api().init(&rw, &attr), 0);
+    std::atomic_ref<unsigned> state(rw.__data.__readers);
+    ASSERT_EQ(api().wrlock(&rw), 0);
+    state.fetch_add(RawRwLock::kOneReader);  // a reader's fast path meets the writer
+    ASSERT_EQ(api().unlock(&rw), 0);         // the writer leaves
+    EXPECT_EQ(state.load(), RawRwLock::kOneReader) << "the write unlock must clear kWriter only";
+    RawRwLock::unlock_shared(rw.__data.__readers);  // the reader takes its increment back
+    EXPECT_EQ(state.load(), 0u);
+    ASSERT_EQ(api().trywrlock(&rw), 0);
+    ASSERT_EQ(api().unlock(&rw), 0);
+    EXPECT_EQ(api().destroy(&rw), 0);
+  }
 }
 
 // Short timeouts racing with unlocks: timed-out waiters must leave the lock
