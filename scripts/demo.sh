@@ -10,25 +10,10 @@ scripts/setup.sh
 scripts/build.sh
 build_dir=${BUILD_DIR:-build}
 preload="$PWD/$build_dir/lib/libparklock.so"
+export BUILD_DIR=$build_dir
 
-# Runs "$@" natively and under the preload, three times each, and prints the
-# stderr summary lines side by side.
-ab() {
-  local name=$1; shift
-  echo "== $name: $*"
-  for mode in glibc parklock; do
-    for run in 1 2 3; do
-      if [[ $mode == parklock ]]; then
-        out=$(LD_PRELOAD="$preload" "$@" 2>&1 >/dev/null)
-      else
-        out=$("$@" 2>&1 >/dev/null)
-      fi
-      printf '  %-8s run %d  %s\n' "$mode" "$run" "$out"
-    done
-  done
-}
-
-ab lock_storm "$build_dir/bin/lock_storm" --producers=4 --workers=8 --jobs=200000
+echo "== lock_storm (queue + condvars + shared table, 4 producers, 8 workers)"
+scripts/ab.sh --runs 3 -- "$build_dir/bin/lock_storm" --producers=4 --workers=8 --jobs=200000
 
 engine="$build_dir/bin/parklock-engine"
 echo "== parklock-engine bench (tiny model, CPU backend, 16 in-process clients)"
