@@ -46,11 +46,10 @@ struct ThreadData {
 
 thread_local ThreadData t_thread_data;
 
-// Bucket layout: one cache line each, so that unrelated locks do not
-// false-share their bucket lock.
-struct alignas(64) Bucket {
-  WordLock lock;
-  ThreadData* head = nullptr;  // FIFO; guarded by `lock`
+// A FIFO of threads linked through next_in_queue: a bucket's queue, or the
+// threads an unpark call has taken out of one.
+struct ThreadQueue {
+  ThreadData* head = nullptr;
   ThreadData* tail = nullptr;
 
   void push(ThreadData* td) {
@@ -59,6 +58,13 @@ struct alignas(64) Bucket {
     else head = td;
     tail = td;
   }
+};
+
+// Bucket layout: one cache line each, so that unrelated locks do not
+// false-share their bucket lock.
+struct alignas(64) Bucket : ThreadQueue {  // the queue is guarded by `lock`
+  WordLock lock;
+
   // Unlinks `td`, whose predecessor is `prev` (nullptr if it is the head).
   void unlink(ThreadData* prev, ThreadData* td) {
     if (prev) prev->next_in_queue = td->next_in_queue;
@@ -284,19 +290,6 @@ class WakeList {
   int count_ = 0;
 };
 
-// A queue of threads taken out of a bucket, in FIFO order, linked through
-// next_in_queue (which the bucket no longer uses for them).
-struct Detached {
-  ThreadData* head = nullptr;
-  ThreadData* tail = nullptr;
-  void push(ThreadData* td) {
-    td->next_in_queue = nullptr;
-    if (tail) tail->next_in_queue = td;
-    else head = td;
-    tail = td;
-  }
-};
-
 }  // namespace
 
 bool Deadline::has_passed() const {
@@ -413,7 +406,7 @@ UnparkResult unpark_filter(const void* key, FunctionRef<FilterOp(ParkToken)> fil
                            FunctionRef<UnparkToken(UnparkResult)> callback) {
   Bucket& bucket = lock_bucket(key);
   UnparkResult result;
-  Detached chosen;
+  ThreadQueue chosen;
   result.have_more_threads = bucket.extract(
       key,
       [&](ThreadData* td) {
@@ -462,7 +455,7 @@ UnparkResult unpark_requeue(const void* from, const void* to, FunctionRef<Requeu
   const bool wake_first = op == RequeueOp::kUnparkOne || op == RequeueOp::kUnparkOneRequeueRest;
   const bool move_rest = op == RequeueOp::kRequeueAll || op == RequeueOp::kUnparkOneRequeueRest;
   ThreadData* wakeup = nullptr;
-  Detached moved;
+  ThreadQueue moved;
   result.have_more_threads = source.extract(
       from,
       [&](ThreadData*) {
