@@ -6,5 +6,7 @@ cd "$(dirname "$0")"
   build-essential cmake ninja-build pkg-config \
   libgtest-dev libgmock-dev libbenchmark-dev \
   libunwind-dev prometheus-cpp-dev libdw-dev \
+  libcpp-httplib-dev nlohmann-json3-dev libcli11-dev \
   libopenblas-dev \
+  prometheus gnuplot-nox python3 \
   curl procps
