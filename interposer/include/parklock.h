@@ -26,6 +26,7 @@
 #define PARKLOCK_H
 
 #include <pthread.h>
+#include <stddef.h>
 #include <time.h>
 
 #ifdef __cplusplus
@@ -46,9 +47,10 @@ const char* parklock_version(void);
  * Use PARKLOCK_SET_NAME rather than calling this directly. */
 void parklock_set_name(const void* lock, const char* name);
 
-/* The name given to `lock`, or NULL. The pointer stays valid until the name
- * is replaced or cleared. */
-const char* parklock_get_name(const void* lock);
+/* Copies the name given to `lock` into `buf` (at most size - 1 bytes and a
+ * NUL; 48 bytes hold any name) and returns 1, or returns 0 with `buf` empty
+ * if it has none. Destroying a mutex, rwlock or condvar clears its name. */
+int parklock_get_name(const void* lock, char* buf, size_t size);
 
 /* Weak reference: code that names its locks builds and runs without
  * libparklock (the call is then skipped) and picks the library up when it is

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "lock_names.h"
 #include "mutex_ops.h"
 #include "thread_id.h"
 #include "timespec_checks.h"
@@ -39,7 +40,7 @@ int wait_until(pthread_cond_t* c, pthread_mutex_t* m, const Deadline& deadline) 
         word(c), c,
         {&raw, [&] { RawMutex::unlock(raw); },
          [&](bool already_held) {
-           if (!already_held) RawMutex::lock(raw);
+           if (!already_held) RawMutex::lock_after_wait(raw, c);
            mutex_ops::take_ownership(m, kind, saved);
          }},
         deadline);
@@ -74,7 +75,8 @@ int init(pthread_cond_t* c, const pthread_condattr_t* attr) {
 
 int destroy(pthread_cond_t* c) {
   if (!is_ours(c)) return glibc::cond_destroy(c);
-  // Nothing to release: woken waiters never touch the condvar again, and
+  lock_names::forget_on_destroy(c);
+  // Nothing else to release: woken waiters never touch the condvar again, and
   // POSIX leaves destroying one with waiters still blocked undefined.
   return 0;
 }

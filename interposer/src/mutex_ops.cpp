@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "glibc_locks.h"
+#include "lock_names.h"
 #include "timespec_checks.h"
 
 namespace parklock::mutex_ops {
@@ -55,6 +56,7 @@ int destroy(pthread_mutex_t* m) {
   int k = kind(m);
   if (!is_ours(k)) return glibc::mutex_destroy(m);
   if (RawMutex::is_locked(word(m))) return EBUSY;
+  lock_names::forget_on_destroy(m);
   // As glibc does: a destroyed mutex answers EINVAL until initialized again
   // (the -1 routes it to glibc, which says so).
   std::atomic_ref<int>(m->__data.__kind).store(-1, std::memory_order_relaxed);

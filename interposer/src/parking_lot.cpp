@@ -41,6 +41,7 @@ struct ThreadData {
   UnparkToken unpark_token = kDefaultUnparkToken;
   ParkToken park_token = kDefaultParkToken;
   uint64_t parked_at_ns = 0;  // for fairness; guarded by the bucket lock
+  uint64_t charged_ns = 0;    // waiting counted up to here (waited_ns); guarded likewise
   bool registered = false;    // counted in g_num_threads
 };
 
@@ -119,6 +120,22 @@ struct HashTable {
 };
 
 std::atomic<HashTable*> g_table{nullptr};
+std::atomic<bool> g_wait_accounting{false};
+
+// Under the bucket lock: the waiting of `td` since it was last counted.
+uint64_t charge(ThreadData* td, uint64_t now) {
+  uint64_t waited = now - td->charged_ns;
+  td->charged_ns = now;
+  return waited;
+}
+
+// Under the bucket lock: the same for every thread still queued on `key`.
+uint64_t charge_queued(const ThreadQueue& queue, const void* key, uint64_t now) {
+  uint64_t waited = 0;
+  for (ThreadData* td = queue.head; td; td = td->next_in_queue)
+    if (td->key.load(std::memory_order_relaxed) == key) waited += charge(td, now);
+  return waited;
+}
 std::atomic<size_t> g_num_threads{0};
 
 HashTable* create_table(size_t num_threads, HashTable* previous) {
@@ -292,13 +309,7 @@ class WakeList {
 
 }  // namespace
 
-bool Deadline::has_passed() const {
-  if (at == nullptr) return false;
-  if (at->tv_sec < 0) return true;
-  timespec now;
-  clock_gettime(clock, &now);
-  return now.tv_sec > at->tv_sec || (now.tv_sec == at->tv_sec && now.tv_nsec >= at->tv_nsec);
-}
+void set_wait_accounting(bool on) { g_wait_accounting.store(on, std::memory_order_relaxed); }
 
 namespace {
 
@@ -362,12 +373,12 @@ ParkOutcome park(const void* key, FunctionRef<bool()> validate, FunctionRef<void
     Bucket& bucket = lock_bucket(key);
     if (!validate()) {
       bucket.lock.unlock();
-      return {ParkResult::kInvalid, kDefaultUnparkToken};
+      return {ParkResult::kInvalid};
     }
     td->key.store(key, std::memory_order_relaxed);
     td->park_token = park_token;
     td->unpark_token = kDefaultUnparkToken;
-    td->parked_at_ns = monotonic_ns();
+    td->parked_at_ns = td->charged_ns = monotonic_ns();
     td->parker.prepare_park();
     bucket.push(td);
     bucket.lock.unlock();
@@ -378,8 +389,14 @@ ParkOutcome park(const void* key, FunctionRef<bool()> validate, FunctionRef<void
   bool unparked = on_cancel ? park_until_cancellable(td, deadline, timed_out, on_cancel)
                             : td->parker.park_until(deadline);
   // Timed out, unless an unpark got in between: the bucket lock settles it.
-  if (unparked || leave_queue(td, timed_out)) return {ParkResult::kUnparked, td->unpark_token};
-  return {ParkResult::kTimedOut, kDefaultUnparkToken};
+  const bool woken = unparked || leave_queue(td, timed_out);
+  // Both written under the bucket lock by whoever last moved us; an unpark
+  // publishes them before our wake-up, leave_queue read them under the lock.
+  ParkOutcome outcome{woken ? ParkResult::kUnparked : ParkResult::kTimedOut,
+                      woken ? td->unpark_token : kDefaultUnparkToken};
+  outcome.waited_ns = monotonic_ns() - td->parked_at_ns;
+  outcome.requeued = td->key.load(std::memory_order_relaxed) != key;
+  return outcome;
 }
 
 UnparkResult unpark_one(const void* key, FunctionRef<UnparkToken(UnparkResult)> callback) {
@@ -391,8 +408,11 @@ UnparkResult unpark_one(const void* key, FunctionRef<UnparkToken(UnparkResult)> 
       [&](ThreadData* td) { chosen = td; });
   WakeList woken;
   if (chosen) {
+    const uint64_t now = monotonic_ns();
     result.unparked_threads = 1;
-    result.be_fair = monotonic_ns() - chosen->parked_at_ns >= kFairnessIntervalNs;
+    result.be_fair = now - chosen->parked_at_ns >= kFairnessIntervalNs;
+    if (g_wait_accounting.load(std::memory_order_relaxed))
+      result.waited_ns = charge(chosen, now) + charge_queued(bucket, key, now);
     woken.add(chosen, callback(result));
   } else {
     callback(result);
@@ -421,8 +441,15 @@ UnparkResult unpark_filter(const void* key, FunctionRef<FilterOp(ParkToken)> fil
         chosen.push(td);
         ++result.unparked_threads;
       });
-  // Fairness is judged by the longest waiter among those woken.
-  if (chosen.head) result.be_fair = monotonic_ns() - chosen.head->parked_at_ns >= kFairnessIntervalNs;
+  if (chosen.head) {
+    const uint64_t now = monotonic_ns();
+    // Fairness is judged by the longest waiter among those woken.
+    result.be_fair = now - chosen.head->parked_at_ns >= kFairnessIntervalNs;
+    if (g_wait_accounting.load(std::memory_order_relaxed)) {
+      result.waited_ns = charge_queued(bucket, key, now);
+      for (ThreadData* td = chosen.head; td; td = td->next_in_queue) result.waited_ns += charge(td, now);
+    }
+  }
   UnparkToken token = callback(result);
   WakeList woken;
   for (ThreadData* td = chosen.head; td;) {
@@ -477,7 +504,7 @@ UnparkResult unpark_requeue(const void* from, const void* to, FunctionRef<Requeu
     for (ThreadData* td = moved.head; td;) {
       ThreadData* next = td->next_in_queue;
       td->key.store(to, std::memory_order_relaxed);
-      td->parked_at_ns = now;
+      td->parked_at_ns = td->charged_ns = now;
       target.push(td);
       td = next;
     }

@@ -47,8 +47,6 @@ struct Deadline {
   static Deadline forever() { return {}; }
   static Deadline on(clockid_t clock, const timespec* at) { return {clock, at}; }
   bool is_forever() const { return at == nullptr; }
-  // True once `at` has passed on `clock` (false for forever).
-  bool has_passed() const;
 };
 
 enum class ParkResult {
@@ -59,7 +57,11 @@ enum class ParkResult {
 
 struct ParkOutcome {
   ParkResult result;
-  UnparkToken token;  // meaningful when result == kUnparked
+  UnparkToken token = kDefaultUnparkToken;  // meaningful when result == kUnparked
+  // Time spent queued, in nanoseconds; after a requeue, only the time since
+  // it (the wait for the second key). 0 for kInvalid.
+  uint64_t waited_ns = 0;
+  bool requeued = false;  // an unpark_requeue moved the thread to another key
 };
 
 // What an unpark call tells its callback (and returns).
@@ -68,7 +70,16 @@ struct UnparkResult {
   size_t requeued_threads = 0;
   bool have_more_threads = false;  // threads with this key are still queued
   bool be_fair = false;            // the woken thread waited past the fairness interval
+  // With wait accounting on: how long the threads queued on the key (those
+  // woken and those left) have waited since an unpark last counted them, in
+  // nanoseconds, summed; the count then restarts for those left. A lock's
+  // unlock charges its holder with it (absl and Go charge unlockers alike).
+  uint64_t waited_ns = 0;
 };
+
+// Turns the waited_ns accounting of unpark_one and unpark_filter on or off
+// (off by default: it walks the whole queue of the key).
+void set_wait_accounting(bool on);
 
 // How unpark_requeue should move the threads queued on `from`.
 enum class RequeueOp {
@@ -86,7 +97,8 @@ enum class FilterOp {
 };
 
 // Queues the calling thread on `key` if validate() holds, then sleeps until
-// unparked or until `deadline`. On time-out, timed_out(key, key_was_emptied)
+// unparked or until `deadline` (a deadline already past still queues and
+// times out at once, so timed_out() runs and the lock's bits stay right). On time-out, timed_out(key, key_was_emptied)
 // runs under the bucket lock after the thread has left the queue: `key` is
 // the one it was queued on at the end (a requeue may have moved it), and
 // `key_was_emptied` says whether it was the last thread queued there.

@@ -1,5 +1,7 @@
 #include "raw_condvar.h"
 
+#include "contention_probe.h"
+
 namespace parklock {
 
 bool RawCondvar::wait(Word& word, const void* key, const Mutex& mutex, const Deadline& deadline) {
@@ -35,9 +37,22 @@ bool RawCondvar::wait(Word& word, const void* key, const Mutex& mutex, const Dea
       },
       kDefaultParkToken, deadline, &on_cancel);
   bool handed_lock = outcome.result == ParkResult::kUnparked && outcome.token == RawMutex::kTokenHandoff;
+  if (outcome.requeued) record_requeued_wait(key, mutex, handed_lock, outcome);
   mutex.reacquire(handed_lock);
   // A requeued waiter was notified; its deadline merely ran out on the mutex queue.
   return outcome.result != ParkResult::kTimedOut || requeued;
+}
+
+// A broadcast moved the waiter onto the mutex's queue: its time there is a
+// wait for the mutex, filed as kind condvar under the condvar's label. If it
+// was handed the mutex, that acquisition's hold is timed too; if it was
+// woken to race for it and loses, lock_after_wait files that wait as well.
+void RawCondvar::record_requeued_wait(const void* key, const Mutex& mutex, bool handed_lock,
+                                      const ParkOutcome& outcome) {
+  ContentionProbe probe(LockKind::kCondvar, key);
+  probe.parked(outcome);
+  probe.add_wait(outcome.waited_ns);
+  if (probe.acquired(handed_lock ? mutex.raw : nullptr)) RawMutex::mark_timed(*mutex.raw);
 }
 
 // Signal wakes the waiter even when the caller holds the mutex, rather than

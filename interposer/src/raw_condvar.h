@@ -37,7 +37,9 @@ class RawCondvar {
   struct Mutex {
     RawMutex::Word* raw;  // its RawMutex state word, or nullptr if it is not one
     FunctionRef<void()> release;
-    // Takes it back; `already_held`: a requeued waiter was handed it.
+    // Takes it back; `already_held`: a requeued waiter was handed it. (A
+    // RawMutex is best taken with RawMutex::lock_after_wait, which files a
+    // contended wait as kind condvar.)
     FunctionRef<void(bool already_held)> reacquire;
   };
 
@@ -58,6 +60,8 @@ class RawCondvar {
   }
 
  private:
+  static void record_requeued_wait(const void* key, const Mutex& mutex, bool handed_lock,
+                                   const ParkOutcome& outcome);
   static void notify_one_slow(Word& word, const void* key);
   static void notify_all_slow(Word& word, const void* key);
 };

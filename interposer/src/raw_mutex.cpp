@@ -1,67 +1,65 @@
 #include "raw_mutex.h"
 
+#include "contention_probe.h"
 #include "raw_log.h"
-#include "spin_wait.h"
 
 namespace parklock {
 
 bool RawMutex::lock_slow(Word& word, const Deadline& deadline) {
+  ContentionProbe probe(LockKind::kMutex, &word);
+  return wait(word, deadline, probe);
+}
+
+void RawMutex::lock_after_wait_slow(Word& word, const void* condvar) {
+  ContentionProbe probe(LockKind::kCondvar, condvar);
+  wait(word, Deadline::forever(), probe);
+}
+
+bool RawMutex::wait(Word& word, const Deadline& deadline, ContentionProbe& probe) {
   std::atomic_ref<int> state(word);
-  SpinWait spin;
-  int s = state.load(std::memory_order_relaxed);
-  for (;;) {
-    // Barging: take it whenever it is free, parked threads or not.
-    if (!(s & kLocked)) {
-      if (state.compare_exchange_weak(s, s | kLocked, std::memory_order_acquire,
-                                      std::memory_order_relaxed))
-        return true;
-      continue;
-    }
-    // Spin only while nobody is parked: a queue means long hold times.
-    if (!(s & kParked) && spin.spin()) {
-      s = state.load(std::memory_order_relaxed);
-      continue;
-    }
-    if (!(s & kParked)) {
-      if (!state.compare_exchange_weak(s, s | kParked, std::memory_order_relaxed,
-                                       std::memory_order_relaxed))
-        continue;
-    }
-    if (deadline.has_passed()) {
-      // Leave kParked for the next unlock to clear if nobody is queued.
-      return false;
-    }
-    ParkOutcome outcome = park(
-        &word,
-        // Under the bucket lock: sleep only if the mutex is still held and
-        // marked, or the unlock that clears kParked could miss us.
-        [&] { return state.load(std::memory_order_relaxed) == (kLocked | kParked); },
-        [] {},
-        // Under the bucket lock: the last waiter to leave clears the mark.
-        [&](const void*, bool key_was_emptied) {
-          if (key_was_emptied) state.fetch_and(~kParked, std::memory_order_relaxed);
-        },
-        kDefaultParkToken, deadline);
-    if (outcome.result == ParkResult::kUnparked && outcome.token == kTokenHandoff) return true;
-    if (outcome.result == ParkResult::kTimedOut) return false;
-    spin.reset();
-    s = state.load(std::memory_order_relaxed);
-  }
+  WaitResult result = wait_for_lock<int>(
+      word,
+      {.key = &word,
+       .parked_bit = kParked,
+       .park_token = kDefaultParkToken,
+       // Barging: take it whenever it is free, parked threads or not.
+       .try_acquire =
+           [&](int& s) {
+             if (s & kLocked) return WaitStep::kBlocked;
+             return state.compare_exchange_weak(s, s | kLocked, std::memory_order_acquire,
+                                                std::memory_order_relaxed)
+                        ? WaitStep::kAcquired
+                        : WaitStep::kRetry;
+           },
+       .still_held = [](int v) { return (v & kLocked) != 0; }},
+      deadline, &probe);
+  if (result == WaitResult::kTimedOut) return false;
+  if (probe.acquired(&word)) mark_timed(word);
+  return true;
 }
 
 void RawMutex::unlock_slow(Word& word) {
   std::atomic_ref<int> state(word);
+  int s = state.load(std::memory_order_relaxed);
   // Unlocking an unlocked normal mutex is undefined; glibc lets it pass.
-  if (!(state.load(std::memory_order_relaxed) & kLocked)) return;
-  unpark_one(&word, [&](UnparkResult result) -> UnparkToken {
+  if (!(s & kLocked)) return;
+  if (s & kTimed) recorder::hold_ended(&word);
+  // Only the timing bit sent us here: nobody to wake.
+  while (!(s & kParked)) {
+    if (state.compare_exchange_weak(s, 0, std::memory_order_release, std::memory_order_relaxed))
+      return;
+  }
+  UnparkResult woke = unpark_one(&word, [&](UnparkResult result) -> UnparkToken {
     if (result.unparked_threads != 0 && result.be_fair) {
       // Direct handoff: kLocked stays set; kParked stays only if others wait.
-      if (!result.have_more_threads) state.store(kLocked, std::memory_order_relaxed);
+      state.store(kLocked | (result.have_more_threads ? kParked : 0), std::memory_order_relaxed);
       return kTokenHandoff;
     }
     state.store(result.have_more_threads ? kParked : 0, std::memory_order_release);
     return kTokenRetry;
   });
+  if (woke.be_fair && woke.unparked_threads != 0) recorder::note_handoff();
+  recorder::note_unlock_woke(LockKind::kMutex, &word, woke);
 }
 
 bool RawMutex::mark_parked_if_locked(Word& word) {

@@ -5,6 +5,10 @@
 //   bit 0  kLocked  the mutex is held
 //   bit 1  kParked  threads may be parked on the mutex's address; an unlock
 //                   that sees it must go through the parking lot
+//   bit 2  kTimed   the holder's contended acquisition is being timed by the
+//                   contention recorder: its unlock goes through the slow
+//                   path to end the hold (set and cleared only by the holder,
+//                   only while recording is on)
 //   other  always 0
 //
 // All-zero is "unlocked, nobody parked", so PTHREAD_MUTEX_INITIALIZER and
@@ -15,7 +19,8 @@
 // clear" means "queue empty".
 //
 // Fast paths (inline): lock = one CAS 0 -> kLocked; unlock = one CAS
-// kLocked -> 0. Everything else is out of line in raw_mutex.cpp.
+// kLocked -> 0. Everything else is out of line in raw_mutex.cpp, where the
+// wait itself is lock_algorithm.h's.
 //
 // Fairness: unlocks barge (the woken thread races with newcomers) until a
 // waiter has been parked for the parking lot's fairness interval; then the
@@ -25,6 +30,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "lock_algorithm.h"
 #include "parking_lot.h"
 
 namespace parklock {
@@ -36,10 +42,11 @@ class RawMutex {
   using Word = int;
   static constexpr int kLocked = 1;
   static constexpr int kParked = 2;
+  static constexpr int kTimed = 4;
 
-  // Handed by an unlock to the thread it wakes.
-  static constexpr UnparkToken kTokenRetry = 0;   // the lock was released: race for it
-  static constexpr UnparkToken kTokenHandoff = 1; // the lock is already yours
+  // Handed by an unlock to the thread it wakes (lock_algorithm.h's tokens).
+  static constexpr UnparkToken kTokenRetry = parklock::kTokenRetry;
+  static constexpr UnparkToken kTokenHandoff = parklock::kTokenHandoff;
 
   static bool try_lock(Word& word) {
     std::atomic_ref<int> state(word);
@@ -70,6 +77,12 @@ class RawMutex {
                                       std::memory_order_relaxed))
       return true;
     return lock_slow(word, deadline);
+  }
+
+  // A condition variable's waiter taking its mutex back: a contended
+  // acquisition is filed as kind condvar, labelled by `condvar`.
+  static void lock_after_wait(Word& word, const void* condvar) {
+    if (!try_lock(word)) lock_after_wait_slow(word, condvar);
   }
 
   static void unlock(Word& word) {
@@ -105,8 +118,13 @@ class RawMutex {
   // Likewise, unconditionally: threads were just queued on the mutex.
   static void mark_parked(Word& word) { std::atomic_ref<int>(word).fetch_or(kParked, std::memory_order_relaxed); }
 
+  // The holder's contended acquisition is timed (ContentionProbe::acquired).
+  static void mark_timed(Word& word) { std::atomic_ref<int>(word).fetch_or(kTimed, std::memory_order_relaxed); }
+
  private:
   static bool lock_slow(Word& word, const Deadline& deadline);
+  static void lock_after_wait_slow(Word& word, const void* condvar);
+  static bool wait(Word& word, const Deadline& deadline, ContentionProbe& probe);
   static void unlock_slow(Word& word);
 };
 

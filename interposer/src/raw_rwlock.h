@@ -65,6 +65,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "lock_algorithm.h"
 #include "parking_lot.h"
 #include "raw_log.h"
 
@@ -96,8 +97,8 @@ class RawRwLock {
   static constexpr ParkToken kTokenReader = 1;
   static constexpr ParkToken kTokenWriter = 2;
   // Unpark tokens.
-  static constexpr UnparkToken kTokenRetry = 0;    // the lock changed: race for it
-  static constexpr UnparkToken kTokenHandoff = 1;  // the lock is already yours (writers only)
+  static constexpr UnparkToken kTokenRetry = parklock::kTokenRetry;      // the lock changed: race for it
+  static constexpr UnparkToken kTokenHandoff = parklock::kTokenHandoff;  // the lock is yours (writers only)
 
   static Acquire try_lock_shared(Word& word) {
     std::atomic_ref<Word> state(word);
@@ -183,7 +184,8 @@ class RawRwLock {
   static Acquire lock_shared_slow(Word& word, const Deadline& deadline);
   static bool lock_exclusive_slow(Word& word, Preference pref, const Deadline& deadline);
   // Writer preference: kWriter is ours, readers are still inside.
-  static bool wait_for_readers(Word& word, Preference pref, const Deadline& deadline);
+  static bool wait_for_readers(Word& word, Preference pref, const Deadline& deadline,
+                               ContentionProbe& probe);
   static void unlock_shared_slow(Word& word);
   // Clears kWriter and wakes whom the preference says. allow_handoff is false
   // when a claimant gives kWriter back with readers still inside.

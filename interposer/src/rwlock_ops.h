@@ -38,6 +38,7 @@
 #include <cstddef>
 
 #include "glibc_locks.h"
+#include "lock_names.h"
 #include "raw_rwlock.h"
 #include "thread_id.h"
 #include "timespec_checks.h"
@@ -94,6 +95,7 @@ inline int init(pthread_rwlock_t* rw, const pthread_rwlockattr_t* attr) {
 // glibc's destroy checks nothing either.
 inline int destroy(pthread_rwlock_t* rw) {
   if (is_shared(rw)) return glibc::rwlock_destroy(rw);
+  lock_names::forget_on_destroy(rw);
   return 0;
 }
 

@@ -1,0 +1,45 @@
+// contention_recorder.h: starting the recorder, and what its readers see.
+//
+// The lock paths reach the recorder only through contention_probe.h. This
+// header is for the code that turns it on (the preload's settings, the
+// benchmarks) and for the exporter, which reads the site table and the
+// counters at scrape, report and dump time.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "contention_probe.h"
+#include "site_table.h"
+
+namespace parklock::recorder {
+
+// Fills `pcs` with up to `max_depth` return addresses of the calling
+// thread's stack, innermost first, after skipping `skip` frames; returns how
+// many. Must not allocate or lock (symbolizer/stack_capture.h's is used).
+using StackCaptureFn = int (*)(uintptr_t* pcs, int max_depth, int skip);
+
+struct Config {
+  int stack_depth = 8;          // frames kept per site, 1..kMaxStackDepth
+  int sample_every = 1;         // take a stack for 1 in N contended events
+  size_t site_capacity = 4096;  // a power of two
+  StackCaptureFn capture_stack = nullptr;  // nullptr: sites without stacks
+};
+
+// Maps the site table (once) and starts recording.
+// Call outside any lock; false (and a line on stderr) if the table cannot be
+// mapped. Calling it again changes the stack depth and sampling.
+bool start(const Config& config);
+// Stops recording; the tables keep what they hold.
+void stop();
+
+const Config& config();
+SiteTable& sites();
+
+// The frames of the recorder itself and of the lock code above it, for
+// stack captures in a binary that links the lock code statically (tests,
+// benchmarks); under the preload, frames inside libparklock.so are skipped
+// by address instead.
+inline constexpr int kRecorderFrames = 2;
+
+}  // namespace parklock::recorder
