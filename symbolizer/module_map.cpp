@@ -1,15 +1,13 @@
 #include "module_map.h"
 
-#include <cxxabi.h>
-#include <dwarf.h>
 #include <elfutils/libdwfl.h>
 #include <link.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <climits>
-#include <cstdlib>
-#include <cstring>
+
+#include "symbol_names.h"
 
 namespace parklock {
 namespace {
@@ -23,22 +21,6 @@ const Dwfl_Callbacks kCallbacks = {
     .section_address = dwfl_offline_section_address,
     .debuginfo_path = nullptr,
 };
-
-std::string demangle(const char* name) {
-  // Only mangled names: __cxa_demangle would read "f" as the type float.
-  if (std::strncmp(name, "_Z", 2) != 0) return name;
-  int status = 0;
-  char* demangled = abi::__cxa_demangle(name, nullptr, nullptr, &status);
-  if (status != 0 || demangled == nullptr) return name;
-  std::string result(demangled);
-  std::free(demangled);
-  return result;
-}
-
-const char* base_name(const char* path) {
-  const char* slash = std::strrchr(path, '/');
-  return slash != nullptr ? slash + 1 : path;
-}
 
 struct LoadedObject {
   std::string path;
@@ -77,75 +59,6 @@ bool is_code_symbol(const GElf_Sym& symbol) {
   return type == STT_FUNC || type == STT_GNU_IFUNC || type == STT_NOTYPE;
 }
 
-const char* attribute_string(Dwarf_Die* die, unsigned int name) {
-  Dwarf_Attribute attribute;
-  return dwarf_formstring(dwarf_attr_integrate(die, name, &attribute));
-}
-
-// A subprogram's name from DWARF, for code no symbol covers.
-std::string dwarf_function_name(Dwarf_Die* subprogram) {
-  if (const char* linkage = attribute_string(subprogram, DW_AT_linkage_name)) {
-    return demangle(linkage);
-  }
-  const char* name = attribute_string(subprogram, DW_AT_name);
-  return name != nullptr ? name : "";
-}
-
-void set_source(const char* path, Dwarf_Word line, ResolvedFrame& frame) {
-  if (path == nullptr || line == 0) return;
-  frame.path = path;
-  frame.file = base_name(path);
-  frame.line = static_cast<int>(line);
-}
-
-// Where the physical function containing the code makes the call. Scopes are
-// taken from the concrete DIE tree (dwarf_getscopes_die): dwarf_getscopes
-// continues from an inlined instance into its abstract origin's scopes.
-void add_source_location(Dwfl_Module* module, Dwarf_Addr address, ResolvedFrame& frame) {
-  Dwarf_Addr bias = 0;
-  Dwarf_Die* cu = dwfl_module_addrdie(module, address, &bias);
-  if (cu == nullptr) return;
-  const Dwarf_Addr dwarf_address = address - bias;
-
-  Dwarf_Die* scopes = nullptr;
-  Dwarf_Die* chain = nullptr;
-  int chain_length = 0;
-  if (dwarf_getscopes(cu, dwarf_address, &scopes) > 0) {
-    chain_length = dwarf_getscopes_die(&scopes[0], &chain);
-  }
-  std::free(scopes);
-
-  // chain[0] is the innermost scope; the outermost inlined call before the
-  // subprogram is the call written in the function's own source.
-  Dwarf_Die* outermost_inline = nullptr;
-  Dwarf_Die* subprogram = nullptr;
-  for (int i = 0; i < chain_length && subprogram == nullptr; ++i) {
-    const int tag = dwarf_tag(&chain[i]);
-    if (tag == DW_TAG_inlined_subroutine) outermost_inline = &chain[i];
-    if (tag == DW_TAG_subprogram) subprogram = &chain[i];
-  }
-
-  if (outermost_inline != nullptr) {
-    Dwarf_Attribute attribute;
-    Dwarf_Word file_index = 0;
-    Dwarf_Word line = 0;
-    Dwarf_Files* files = nullptr;
-    size_t file_count = 0;
-    if (dwarf_formudata(dwarf_attr(outermost_inline, DW_AT_call_file, &attribute), &file_index) == 0 &&
-        dwarf_formudata(dwarf_attr(outermost_inline, DW_AT_call_line, &attribute), &line) == 0 &&
-        dwarf_getsrcfiles(cu, &files, &file_count) == 0 && file_index < file_count) {
-      set_source(dwarf_filesrc(files, file_index, nullptr, nullptr), line, frame);
-    }
-  } else if (Dwarf_Line* line_entry = dwarf_getsrc_die(cu, dwarf_address)) {
-    int line = 0;
-    if (dwarf_lineno(line_entry, &line) == 0 && line > 0) {
-      set_source(dwarf_linesrc(line_entry, nullptr, nullptr), static_cast<Dwarf_Word>(line), frame);
-    }
-  }
-  if (frame.function.empty() && subprogram != nullptr) frame.function = dwarf_function_name(subprogram);
-  std::free(chain);
-}
-
 }  // namespace
 
 LoadCounts current_load_counts() {
@@ -181,7 +94,7 @@ ModuleMap::Change ModuleMap::refresh() {
     dwfl_report_elf(dwfl_, object.path.c_str(), object.path.c_str(), -1, object.bias, false);
   }
   dwfl_report_end(dwfl_, nullptr, nullptr);
-  if (unloaded) data_symbols_.clear();
+  if (unloaded) caches_.clear();
   reported_ = now;
   ever_reported_ = true;
   return unloaded ? Change::kUnloaded : Change::kLoaded;
@@ -208,14 +121,18 @@ ResolvedFrame ModuleMap::frame_at(uintptr_t pc) {
       dwfl_module_addrinfo(module, address, &offset, &symbol, nullptr, nullptr, nullptr);
   if (symbol_name != nullptr && is_code_symbol(symbol)) frame.function = demangle(symbol_name);
 
-  add_source_location(module, address, frame);
+  Dwarf_Addr dwarf_bias = 0;
+  if (Dwarf_Die* cu = dwfl_module_addrdie(module, address, &dwarf_bias)) {
+    caches_[module].call_sites.describe_call(cu, address - dwarf_bias, frame);
+  }
   return frame;
 }
 
 const std::vector<ModuleMap::DataSymbol>& ModuleMap::data_symbols(Dwfl_Module* module) {
-  auto [entry, inserted] = data_symbols_.try_emplace(module);
-  std::vector<DataSymbol>& symbols = entry->second;
-  if (!inserted) return symbols;
+  ModuleCache& cache = caches_[module];
+  std::vector<DataSymbol>& symbols = cache.data_symbols;
+  if (cache.data_symbols_read) return symbols;
+  cache.data_symbols_read = true;
   const int count = dwfl_module_getsymtab(module);
   for (int i = 0; i < count; ++i) {
     GElf_Sym symbol;

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "call_site_index.h"
 #include "symbolizer.h"
 
 struct Dwfl;
@@ -52,14 +53,19 @@ class ModuleMap {
     uintptr_t end;
     std::string mangled_name;
   };
-  // The module's OBJECT symbols, sorted by address; built on first use.
+  // What has been read of one module, on first use.
+  struct ModuleCache {
+    CallSiteIndex call_sites;
+    bool data_symbols_read = false;
+    std::vector<DataSymbol> data_symbols;  // OBJECT symbols, sorted by address
+  };
   const std::vector<DataSymbol>& data_symbols(Dwfl_Module* module);
 
   Dwfl* dwfl_;
   LoadCounts reported_;
   bool ever_reported_ = false;
   // Keyed by module handle: valid until an unload, which clears it.
-  std::unordered_map<Dwfl_Module*, std::vector<DataSymbol>> data_symbols_;
+  std::unordered_map<Dwfl_Module*, ModuleCache> caches_;
 };
 
 }  // namespace parklock
