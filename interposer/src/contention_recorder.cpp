@@ -83,7 +83,7 @@ Site& site_for(ThreadState& t, LockKind kind, const void* lock, bool remember) {
   char name[lock_names::kMaxNameLength + 1];
   const uint64_t name_hash = lock_names::read(lock, name);
   const uintptr_t tag = lock_site_tag(lock, kind);
-  uintptr_t pcs[kMaxStackDepth];
+  uintptr_t pcs[kMaxSiteDepth];
   int depth = 0;
   if (take_sample(t)) {
     if (g_config.capture_stack) depth = g_config.capture_stack(pcs, g_config.stack_depth, kRecorderFrames + 1);
@@ -119,7 +119,7 @@ bool start(const Config& config) {
   }
   g_config = config;
   if (g_config.stack_depth < 1) g_config.stack_depth = 1;
-  if (g_config.stack_depth > kMaxStackDepth) g_config.stack_depth = kMaxStackDepth;
+  if (g_config.stack_depth > kMaxSiteDepth) g_config.stack_depth = kMaxSiteDepth;
   if (g_config.sample_every < 1) g_config.sample_every = 1;
   set_wait_accounting(true);
   g_active.store(true, std::memory_order_release);

@@ -20,7 +20,7 @@ namespace parklock::recorder {
 using StackCaptureFn = int (*)(uintptr_t* pcs, int max_depth, int skip);
 
 struct Config {
-  int stack_depth = 8;          // frames kept per site, 1..kMaxStackDepth
+  int stack_depth = 8;          // frames kept per site, 1..kMaxSiteDepth
   int sample_every = 1;         // take a stack for 1 in N contended events
   size_t site_capacity = 4096;  // a power of two
   StackCaptureFn capture_stack = nullptr;  // nullptr: sites without stacks

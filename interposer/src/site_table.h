@@ -27,7 +27,7 @@
 
 namespace parklock {
 
-inline constexpr int kMaxStackDepth = 32;
+inline constexpr int kMaxSiteDepth = 32;
 
 struct Histogram {
   std::atomic<uint64_t> count{0};
@@ -49,7 +49,7 @@ struct Site {
   uint64_t name_hash = 0;  // 0: the lock had no name
   char name[48] = {};      // its name then, kept after the lock is gone
   uintptr_t lock = 0;      // the first lock seen here: labels an unnamed site
-  uintptr_t pcs[kMaxStackDepth] = {};
+  uintptr_t pcs[kMaxSiteDepth] = {};
 
   Histogram wait;  // waits of acquisitions at this site
   Histogram hold;  // how long those acquisitions then held the lock

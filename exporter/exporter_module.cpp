@@ -1,0 +1,105 @@
+// libparklock_exporter.so: the Prometheus endpoint, the exit report and the
+// dump, started by the preload (preload_start.cpp) through
+// parklock_exporter_start.
+//
+// Everything here is created once and never destroyed: the process may exit
+// while a scrape is running on one of the web server's threads, and static
+// destructors would pull the collector, the symbolizer and the server from
+// under it. The endpoint's threads are the web server's; exit() ends them.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+
+#include <prometheus/collectable.h>
+#include <prometheus/exposer.h>
+
+#include "dump_json.h"
+#include "exporter_abi.h"
+#include "metric_families.h"
+#include "report_table.h"
+#include "snapshot_worker.h"
+
+namespace parklock {
+namespace {
+
+// A fresh snapshot at every scrape (the symbolizer caches: cheap once warm).
+class ContentionCollector : public prometheus::Collectable {
+ public:
+  ContentionCollector(const ExporterContext& context, SnapshotWorker& worker) : context_(context), worker_(worker) {}
+
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    ExportOptions options{context_.settings.top_k, context_.version, context_.settings.observe_only};
+    return metric_families(worker_.take(), options);
+  }
+
+ private:
+  const ExporterContext& context_;
+  SnapshotWorker& worker_;
+};
+
+const ExporterContext* g_context = nullptr;
+SnapshotWorker* g_worker = nullptr;
+pid_t g_started_pid = 0;
+
+void write_text(const char* target, const std::string& text, const char* what) {
+  if (std::string(target) == "stderr") {
+    std::fwrite(text.data(), 1, text.size(), stderr);
+    return;
+  }
+  std::ofstream out(target, std::ios::trunc);
+  out << text;
+  if (!out) std::fprintf(stderr, "parklock: cannot write the %s to %s\n", what, target);
+}
+
+// At exit, in the process that started the exporter (a fork child that
+// exits inherits the handler but not the job).
+void write_exit_outputs() {
+  if (getpid() != g_started_pid) return;
+  try {
+    const Settings& s = g_context->settings;
+    nlohmann::json dump =
+        dump_json(g_worker->take(), {g_context->version, s.observe_only, long(g_started_pid)});
+    if (s.dump[0]) write_text(s.dump, dump.dump(1) + "\n", "dump");
+    if (s.report[0]) write_text(s.report, render_report(dump, s.top_k), "report");
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "parklock: no exit report: %s\n", e.what());
+  }
+}
+
+void start_endpoint(const ExporterContext& context) {
+  try {
+    // Leaked on purpose: see the top of the file.
+    auto* exposer = new prometheus::Exposer(std::string(context.settings.metrics), 2);
+    auto* collector = new std::shared_ptr<ContentionCollector>(
+        std::make_shared<ContentionCollector>(context, *g_worker));
+    exposer->RegisterCollectable(*collector);
+    // Port 0 asked for any free port: say which one it got.
+    const std::string& address = context.settings.metrics;
+    if (address.size() >= 2 && address.compare(address.size() - 2, 2, ":0") == 0 && !exposer->GetListeningPorts().empty())
+      std::fprintf(stderr, "parklock: metrics at http://%s:%d/metrics\n",
+                   address.substr(0, address.size() - 2).c_str(), exposer->GetListeningPorts().front());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "parklock: no metrics endpoint on %s: %s\n", context.settings.metrics, e.what());
+  }
+}
+
+}  // namespace
+}  // namespace parklock
+
+extern "C" __attribute__((visibility("default"))) int parklock_exporter_start(const parklock::ExporterContext* context) {
+  using namespace parklock;
+  if (context->abi_version != kExporterAbiVersion) {
+    std::fprintf(stderr, "parklock: %s does not match libparklock.so (ABI %d, expected %d)\n", kExporterModule,
+                 kExporterAbiVersion, context->abi_version);
+    return -1;
+  }
+  g_context = context;
+  g_worker = new SnapshotWorker(*context, *new Symbolizer);
+  g_started_pid = getpid();
+  if (context->settings.metrics[0]) start_endpoint(*context);
+  if (context->settings.report[0] || context->settings.dump[0]) std::atexit(write_exit_outputs);
+  return 0;
+}

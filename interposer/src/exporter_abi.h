@@ -1,0 +1,33 @@
+// exporter_abi.h: what libparklock.so hands the exporter module it dlopens.
+//
+// The heavy half of parklock (prometheus-cpp and its web server, the DWARF
+// symbolizer, JSON) lives in libparklock_exporter.so, next to the preload,
+// and is loaded only when PARKLOCK_METRICS, _REPORT or _DUMP asks for it. It
+// reads the recorder's tables in place, through the pointers below; both
+// sides are built from this tree, and kExporterAbiVersion guards a mismatch.
+#pragma once
+
+#include "contention_recorder.h"
+#include "settings.h"
+#include "site_table.h"
+
+namespace parklock {
+
+inline constexpr int kExporterAbiVersion = 1;
+inline constexpr char kExporterModule[] = "libparklock_exporter.so";
+inline constexpr char kExporterStartSymbol[] = "parklock_exporter_start";
+
+struct ExporterContext {
+  int abi_version = kExporterAbiVersion;
+  const char* version = "";  // parklock's
+  Settings settings;
+  SiteTable* sites = nullptr;
+  recorder::Counters* counters = nullptr;
+  const recorder::Config* recorder_config = nullptr;
+};
+
+// The module's entry point: starts the endpoint and arranges the exit
+// report and dump. Returns 0, or -1 after a line on stderr (the host runs on).
+using ExporterStartFn = int (*)(const ExporterContext* context);
+
+}  // namespace parklock

@@ -1,0 +1,190 @@
+"""Contention export end to end: contended_sites under the preload, its
+metrics scraped over HTTP, its exit report and dump read back, each checked
+against the call-sites, lines, locks and counts the program prints."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+import urllib.request
+
+LIB = os.environ["PARKLOCK_LIB"]
+PROGRAM = os.environ["CONTENDED_SITES"]
+TIMEOUT_S = 120
+
+
+def expectations(stdout):
+    """The `expect` lines of contended_sites: waits and holders."""
+    waits, holders = [], []
+    for line in stdout.splitlines():
+        parts = line.split()
+        if parts[:2] == ["expect", "wait"]:
+            waits.append({"function": parts[2], "where": parts[3], "lock": parts[4], "count": int(parts[5])})
+        elif parts[:2] == ["expect", "holder"]:
+            holders.append({"function": parts[2], "where": parts[3], "lock": parts[4]})
+    return waits, holders
+
+
+def preload_env(**settings):
+    env = dict(os.environ)
+    env["LD_PRELOAD"] = LIB
+    for name in list(env):
+        if name.startswith("PARKLOCK_") and name != "PARKLOCK_LIB":
+            del env[name]
+    env.update({"PARKLOCK_" + k.upper(): str(v) for k, v in settings.items()})
+    return env
+
+
+class Running:
+    """contended_sites with --hold-open, its metrics endpoint on a free port."""
+
+    def __init__(self, *args, **settings):
+        self.proc = subprocess.Popen([PROGRAM, "--hold-open", *args], env=preload_env(metrics="127.0.0.1:0", **settings),
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        announce = self.proc.stderr.readline()
+        match = re.search(r"metrics at (http://\S+)", announce)
+        if not match:
+            self.proc.kill()
+            raise AssertionError("no metrics announcement on stderr: %r" % announce)
+        self.url = match.group(1)
+        lines = []
+        for line in self.proc.stdout:
+            lines.append(line)
+            if line.strip() == "ready":
+                break
+        self.stdout = "".join(lines)
+
+    def scrape(self):
+        with urllib.request.urlopen(self.url, timeout=30) as response:
+            return response.read().decode()
+
+    def close(self):
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=TIMEOUT_S)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+        return self.proc.returncode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def samples(text, name):
+    """{labels-dict-as-tuple: value} of one metric in a Prometheus text scrape."""
+    out = {}
+    for line in text.splitlines():
+        if not line.startswith(name):
+            continue
+        match = re.match(r'^%s\{(.*)\} (\S+)$' % re.escape(name), line)
+        if match:
+            labels = tuple(sorted(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', match.group(1))))
+            out[labels] = float(match.group(2))
+    return out
+
+
+def find(series, **want):
+    """The values of the series whose labels contain every `want` substring."""
+    return [v for labels, v in series.items()
+            if all(any(k == name and sub in value for k, value in labels) for name, sub in want.items())]
+
+
+class KnownSites(unittest.TestCase):
+    def check_waits_in_scrape(self, text, stdout):
+        waits, holders = expectations(stdout)
+        self.assertEqual(len(waits), 2, stdout)
+        counts = samples(text, "parklock_lock_wait_seconds_count")
+        for w in waits:
+            values = find(counts, site=w["function"], lock=w["lock"], kind="mutex")
+            values = [v for labels, v in counts.items()
+                      if dict(labels).get("site", "").startswith(w["function"]) and w["where"] in dict(labels)["site"]
+                      and dict(labels).get("lock") == w["lock"] and dict(labels).get("kind") == "mutex"]
+            self.assertEqual(values, [w["count"]], "%s not found with its count in:\n%s" % (w, "\n".join(
+                line for line in text.splitlines() if line.startswith("parklock_lock_wait_seconds_count"))))
+        caused = samples(text, "parklock_lock_holder_wait_seconds_total")
+        for h in holders:
+            values = [v for labels, v in caused.items()
+                      if dict(labels).get("holder_site", "").startswith(h["function"])
+                      and h["where"] in dict(labels)["holder_site"] and dict(labels).get("lock") == h["lock"]]
+            self.assertEqual(len(values), 1, "holder %s not in:\n%s" % (h, text))
+            self.assertGreater(values[0], 0)
+
+    def test_scrape_names_waiters_holder_and_locks(self):
+        with Running() as run:
+            text = run.scrape()
+            self.check_waits_in_scrape(text, run.stdout)
+            self.assertIn('parklock_info{version="', text)
+            self.assertIn('locks="parklock"', text)
+            contended = samples(text + "\n", "parklock_contended_acquisitions_total")
+            self.assertTrue(re.search(r"^parklock_contended_acquisitions_total \d+", text, re.M), text)
+
+    def test_every_scrape_passes_promtool(self):
+        promtool = shutil.which("promtool")
+        if not promtool:
+            self.skipTest("promtool not installed (Debian package prometheus)")
+        with Running() as run:
+            for _ in range(3):
+                text = run.scrape()
+                check = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, text=True)
+                self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+
+    def run_to_exit(self, **settings):
+        proc = subprocess.run([PROGRAM], env=preload_env(**settings), capture_output=True, text=True, timeout=TIMEOUT_S)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        return proc
+
+    def test_exit_report(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "report.txt")
+            proc = self.run_to_exit(report=path)
+            report = open(path).read()
+        waits, holders = expectations(proc.stdout)
+        for w in waits:
+            row = [line for line in report.splitlines() if w["function"] in line and w["where"] in line]
+            self.assertEqual(len(row), 1, report)
+            fields = row[0].split()
+            self.assertEqual(int(fields[1]), w["count"], row[0])  # the waits column
+            self.assertIn(" %s " % w["lock"], row[0])
+        self.assertIn("held by hold_until_parked", report)
+
+    def test_dump(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "dump.json")
+            proc = self.run_to_exit(dump=path, stack_depth=4)
+            dump = json.load(open(path))
+        waits, _ = expectations(proc.stdout)
+        for w in waits:
+            file, line = w["where"].split(":")
+            sites = [s for s in dump["sites"] if s["stack"] and s["stack"][0]["function"].startswith(w["function"])
+                     and s["stack"][0]["file"] == file and s["stack"][0]["line"] == int(line) and s["lock"] == w["lock"]]
+            self.assertEqual(len(sites), 1, json.dumps(dump, indent=1)[:4000])
+            self.assertEqual(sites[0]["wait"]["count"], w["count"])
+            self.assertLessEqual(len(sites[0]["stack"]), 4)
+            self.assertEqual(sum(sites[0]["wait"]["buckets"]), w["count"])
+        self.assertGreaterEqual(dump["counters"]["contended_acquisitions"], sum(w["count"] for w in waits))
+
+    def test_observe_only_records_under_glibc_locks(self):
+        with Running(locks="glibc") as run:
+            text = run.scrape()
+            self.assertIn('locks="glibc"', text)
+            self.check_waits_in_scrape_waiters_only(text, run.stdout)
+
+    def check_waits_in_scrape_waiters_only(self, text, stdout):
+        waits, _ = expectations(stdout)
+        counts = samples(text, "parklock_lock_wait_seconds_count")
+        for w in waits:
+            values = [v for labels, v in counts.items()
+                      if dict(labels).get("site", "").startswith(w["function"]) and w["where"] in dict(labels)["site"]
+                      and dict(labels).get("lock") == w["lock"]]
+            self.assertEqual(values, [w["count"]], text)
+
+
+if __name__ == "__main__":
+    unittest.main(argv=[sys.argv[0], *sys.argv[1:]], verbosity=2)
