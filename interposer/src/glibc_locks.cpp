@@ -55,8 +55,6 @@ PARKLOCK_GLIBC_FORWARD(cond_init, pthread_cond_init, "GLIBC_2.3.2", int,
 PARKLOCK_GLIBC_FORWARD(cond_destroy, pthread_cond_destroy, "GLIBC_2.3.2", int, (pthread_cond_t* c), (c))
 PARKLOCK_GLIBC_FORWARD(cond_wait, pthread_cond_wait, "GLIBC_2.3.2", int,
                        (pthread_cond_t* c, pthread_mutex_t* m), (c, m))
-PARKLOCK_GLIBC_FORWARD(cond_timedwait, pthread_cond_timedwait, "GLIBC_2.3.2", int,
-                       (pthread_cond_t* c, pthread_mutex_t* m, const timespec* t), (c, m, t))
 PARKLOCK_GLIBC_FORWARD(cond_clockwait, pthread_cond_clockwait, nullptr, int,
                        (pthread_cond_t* c, pthread_mutex_t* m, clockid_t k, const timespec* t),
                        (c, m, k, t))

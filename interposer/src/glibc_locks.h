@@ -26,7 +26,7 @@ int mutex_unlock(pthread_mutex_t* m);
 int cond_init(pthread_cond_t* c, const pthread_condattr_t* attr);
 int cond_destroy(pthread_cond_t* c);
 int cond_wait(pthread_cond_t* c, pthread_mutex_t* m);
-int cond_timedwait(pthread_cond_t* c, pthread_mutex_t* m, const timespec* abstime);
+// Also serves pthread_cond_timedwait, on the condattr clock.
 int cond_clockwait(pthread_cond_t* c, pthread_mutex_t* m, clockid_t clock,
                    const timespec* abstime);
 int cond_signal(pthread_cond_t* c);
