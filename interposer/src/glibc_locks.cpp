@@ -81,6 +81,11 @@ PARKLOCK_GLIBC_FORWARD(rwlock_clockwrlock, pthread_rwlock_clockwrlock, nullptr, 
                        (pthread_rwlock_t* r, clockid_t c, const timespec* t), (r, c, t))
 PARKLOCK_GLIBC_FORWARD(rwlock_unlock, pthread_rwlock_unlock, nullptr, int, (pthread_rwlock_t* r), (r))
 
+PARKLOCK_GLIBC_FORWARD(register_atfork, __register_atfork, "GLIBC_2.3.2", int,
+                       (void (*prepare)(), void (*parent)(), void (*child)(), void* dso),
+                       (prepare, parent, child, dso))
+PARKLOCK_GLIBC_FORWARD(fork_without_handlers, _Fork, "GLIBC_2.34", pid_t, (), ())
+
 #undef PARKLOCK_GLIBC_FORWARD
 
 }  // namespace parklock::glibc

@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <threads.h>
 #include <time.h>
+#include <unistd.h>
 
 namespace parklock::glibc {
 
@@ -43,5 +44,9 @@ int rwlock_trywrlock(pthread_rwlock_t* rw);
 int rwlock_timedwrlock(pthread_rwlock_t* rw, const timespec* abstime);
 int rwlock_clockwrlock(pthread_rwlock_t* rw, clockid_t clock, const timespec* abstime);
 int rwlock_unlock(pthread_rwlock_t* rw);
+
+// Process calls the preload takes over too (fork_shim.cpp).
+int register_atfork(void (*prepare)(), void (*parent)(), void (*child)(), void* dso_handle);
+pid_t fork_without_handlers();  // _Fork
 
 }  // namespace parklock::glibc

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstring>
 
+#include "fork_reset.h"
 #include "raw_log.h"
 #include "thread_parker.h"
 #include "word_lock.h"
@@ -265,22 +266,8 @@ ThreadData* current_thread_data() {
   return td;
 }
 
-// In a fork() child only the forking thread lives on: every queued thread is
-// gone, and a bucket lock may have been held by one of them.
-void reset_after_fork() {
-  for (HashTable* table = g_table.load(std::memory_order_relaxed); table; table = table->previous) {
-    for (size_t i = 0; i < table->num_buckets; ++i) {
-      table->buckets[i].lock.reset_after_fork();
-      table->buckets[i].head = table->buckets[i].tail = nullptr;
-    }
-  }
-  g_exit_key_lock.reset_after_fork();
-  g_num_threads.store(t_thread_data.registered ? 1 : 0, std::memory_order_relaxed);
-}
-
-__attribute__((constructor)) void register_fork_handler() {
-  pthread_atfork(nullptr, nullptr, reset_after_fork);
-}
+// Links the fork reset into every program that parks (see fork_reset.h).
+__attribute__((constructor)) void register_fork_handler() { register_fork_reset(); }
 
 // The threads one unpark call wakes. Their wake-ups are published under the
 // bucket lock; the futex wakes wait until the lock is released, so that the
@@ -310,6 +297,19 @@ class WakeList {
 }  // namespace
 
 void set_wait_accounting(bool on) { g_wait_accounting.store(on, std::memory_order_relaxed); }
+
+// In a fork() child only the forking thread lives on: every queued thread is
+// gone, and a bucket lock may have been held by one of them.
+void reset_parking_lot_after_fork() {
+  for (HashTable* table = g_table.load(std::memory_order_relaxed); table; table = table->previous) {
+    for (size_t i = 0; i < table->num_buckets; ++i) {
+      table->buckets[i].lock.reset_after_fork();
+      table->buckets[i].head = table->buckets[i].tail = nullptr;
+    }
+  }
+  g_exit_key_lock.reset_after_fork();
+  g_num_threads.store(t_thread_data.registered ? 1 : 0, std::memory_order_relaxed);
+}
 
 namespace {
 

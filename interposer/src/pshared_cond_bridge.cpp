@@ -65,6 +65,10 @@ int wait(pthread_cond_t* c, const Deadline& deadline, FunctionRef<void()> releas
   return r;
 }
 
+void reset_after_fork() {
+  for (pthread_mutex_t& bridge : g_bridges) bridge = pthread_mutex_t{};
+}
+
 int signal(pthread_cond_t* c) { return notify(c, glibc::cond_signal); }
 int broadcast(pthread_cond_t* c) { return notify(c, glibc::cond_broadcast); }
 

@@ -47,4 +47,7 @@ int wait(pthread_cond_t* c, const Deadline& deadline, FunctionRef<void()> releas
 int signal(pthread_cond_t* c);
 int broadcast(pthread_cond_t* c);
 
+// For a fork child: a bridge held by a thread that did not survive is free.
+void reset_after_fork();
+
 }  // namespace parklock::pshared_cond_bridge
