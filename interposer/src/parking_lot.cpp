@@ -233,8 +233,21 @@ void grow_table(size_t num_threads) {
 
 // Thread count bookkeeping: a thread is counted the first time it parks, and
 // uncounted by a pthread key destructor when it exits.
+//
+// The key must be one of glibc's first 32 (PTHREAD_KEY_2NDLEVEL_SIZE): for
+// the others, a thread's first pthread_setspecific callocs a second-level
+// block, and from inside lock code that re-enters the host's allocator,
+// perhaps while it holds the very lock we are about to wait for. So the key
+// is made at load time, while indexes are low, and a later one is given
+// back. Without a usable key (taken, or all 1024 in use), threads are
+// counted but never uncounted, and the count stops growing the table at
+// kMaxUncountedThreads: queues may then get longer, never wrong.
+constexpr unsigned kKeysWithoutAllocation = 32;
+constexpr size_t kMaxUncountedThreads = 1024;
+
+enum ExitKeyState : int { kExitKeyUnknown, kExitKeyReady, kExitKeyUnusable };
 pthread_key_t g_exit_key;
-std::atomic<bool> g_exit_key_ready{false};
+std::atomic<int> g_exit_key_state{kExitKeyUnknown};
 WordLock g_exit_key_lock;
 
 void on_thread_exit(void* data) {
@@ -242,21 +255,33 @@ void on_thread_exit(void* data) {
   g_num_threads.fetch_sub(1, std::memory_order_relaxed);
 }
 
-void register_thread(ThreadData* td) {
-  if (!g_exit_key_ready.load(std::memory_order_acquire)) {
-    g_exit_key_lock.lock();
-    if (!g_exit_key_ready.load(std::memory_order_relaxed)) {
-      if (pthread_key_create(&g_exit_key, on_thread_exit) != 0)
-        raw_fatal("parklock: pthread_key_create failed");
-      g_exit_key_ready.store(true, std::memory_order_release);
+// Once: at load time, or at the first park if that comes earlier.
+void create_exit_key() {
+  g_exit_key_lock.lock();
+  if (g_exit_key_state.load(std::memory_order_relaxed) == kExitKeyUnknown) {
+    pthread_key_t key;
+    bool usable = pthread_key_create(&key, on_thread_exit) == 0;
+    if (usable && key >= kKeysWithoutAllocation) {
+      pthread_key_delete(key);
+      usable = false;
     }
-    g_exit_key_lock.unlock();
+    g_exit_key = key;
+    g_exit_key_state.store(usable ? kExitKeyReady : kExitKeyUnusable, std::memory_order_release);
   }
+  g_exit_key_lock.unlock();
+}
+
+__attribute__((constructor)) void create_exit_key_at_load() { create_exit_key(); }
+
+void register_thread(ThreadData* td) {
+  if (g_exit_key_state.load(std::memory_order_acquire) == kExitKeyUnknown) create_exit_key();
   td->registered = true;
-  // Without the key the count only grows; the table is then larger than it
-  // needs to be, never wrong.
-  pthread_setspecific(g_exit_key, td);
   size_t n = g_num_threads.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (g_exit_key_state.load(std::memory_order_relaxed) == kExitKeyReady) {
+    pthread_setspecific(g_exit_key, td);
+  } else if (n > kMaxUncountedThreads) {
+    n = kMaxUncountedThreads;
+  }
   grow_table(n);
 }
 
