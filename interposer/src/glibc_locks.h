@@ -4,9 +4,10 @@
 // and process-shared rwlocks and condition variables, must keep glibc's
 // algorithms (their state is read by other processes, or by the kernel).
 // The shim hands those to the functions below, found with dlsym(RTLD_NEXT)
-// on first use (any thread may race to resolve; each stores the same value).
-// A symbol that cannot be resolved aborts with a one-line message: there is
-// no correct way to serve a shared lock without it.
+// at load time (never later under the dynamic loader's lock, see
+// glibc_locks.cpp). A symbol that cannot be resolved aborts, at its first
+// use, with a one-line message: there is no correct way to serve a shared
+// lock without it.
 #pragma once
 
 #include <pthread.h>
