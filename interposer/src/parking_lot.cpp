@@ -139,12 +139,30 @@ uint64_t charge_queued(const ThreadQueue& queue, const void* key, uint64_t now) 
 }
 std::atomic<size_t> g_num_threads{0};
 
+// The table of last resort: the first one, if mmap fails then (an
+// address-space limit, say). Constant-initialized: kMinBuckets empty
+// buckets, in place, right after the header's first one. Growth, which
+// moves the queues to an mmap'd table, is retried as threads register.
+constexpr unsigned kMinBucketsLog2 = __builtin_ctzll(kMinBuckets);
+static_assert(kMinBuckets == size_t{1} << kMinBucketsLog2);
+struct StaticTable {
+  HashTable table;
+  Bucket more_buckets[kMinBuckets - 1];
+};
+// The header's bucket is its last member and ends the (64-byte aligned)
+// struct, so the other buckets follow it without a gap.
+static_assert(sizeof(Bucket) == 64 && sizeof(HashTable) % alignof(Bucket) == 0);
+static_assert(sizeof(StaticTable) == sizeof(HashTable) + (kMinBuckets - 1) * sizeof(Bucket));
+StaticTable g_static_table{{kMinBuckets, 64 - kMinBucketsLog2, nullptr, {}}, {}};
+
+size_t table_bytes(size_t num_buckets) { return sizeof(HashTable) + (num_buckets - 1) * sizeof(Bucket); }
+
+// nullptr if mmap fails.
 HashTable* create_table(size_t num_threads, HashTable* previous) {
   size_t n = kMinBuckets;
   while (n < num_threads * kLoadFactor) n *= 2;
-  size_t bytes = sizeof(HashTable) + (n - 1) * sizeof(Bucket);
-  void* mem = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (mem == MAP_FAILED) raw_fatal("parklock: mmap of the parking-lot table failed");
+  void* mem = mmap(nullptr, table_bytes(n), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) return nullptr;
   // Fresh anonymous pages are zero: every bucket is already an unlocked, empty queue.
   auto* table = static_cast<HashTable*>(mem);
   table->num_buckets = n;
@@ -157,8 +175,9 @@ HashTable* get_table() {
   HashTable* table = g_table.load(std::memory_order_acquire);
   if (table) return table;
   HashTable* fresh = create_table(g_num_threads.load(std::memory_order_relaxed), nullptr);
+  if (fresh == nullptr) fresh = &g_static_table.table;
   if (g_table.compare_exchange_strong(table, fresh, std::memory_order_acq_rel)) return fresh;
-  munmap(fresh, sizeof(HashTable) + (fresh->num_buckets - 1) * sizeof(Bucket));
+  if (fresh != &g_static_table.table) munmap(fresh, table_bytes(fresh->num_buckets));
   return table;
 }
 
@@ -218,6 +237,11 @@ void grow_table(size_t num_threads) {
       continue;
     }
     HashTable* fresh = create_table(num_threads, old);
+    if (fresh == nullptr) {
+      // No memory now: the old table serves on, with longer queues.
+      for (size_t i = 0; i < old->num_buckets; ++i) old->buckets[i].lock.unlock();
+      return;
+    }
     for (size_t i = 0; i < old->num_buckets; ++i) {
       for (ThreadData* td = old->buckets[i].head; td;) {
         ThreadData* next = td->next_in_queue;

@@ -7,11 +7,14 @@
 // gtest_discover_tests gives it (one process per test).
 #include <errno.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <future>
 #include <thread>
 #include <vector>
 
@@ -118,6 +121,79 @@ TEST_P(HostLimits, AllPthreadKeysInUse) {
   EXPECT_EQ(api().cond_signal(c.get()), 0);
   api().mutex_unlock(m.get());
   waiter.join();
+}
+
+// The address space, in bytes, that this process has mapped now.
+size_t MappedBytes() {
+  FILE* f = std::fopen("/proc/self/statm", "r");
+  unsigned long pages = 0;
+  if (f) {
+    if (std::fscanf(f, "%lu", &pages) != 1) pages = 0;
+    std::fclose(f);
+  }
+  return pages * size_t(sysconf(_SC_PAGESIZE));
+}
+
+// While `limit` is set, no new mapping fits. Lifted again at scope exit.
+class AddressSpaceFull {
+ public:
+  AddressSpaceFull() {
+    getrlimit(RLIMIT_AS, &saved_);
+    rlimit full = saved_;
+    full.rlim_cur = MappedBytes();
+    ok_ = setrlimit(RLIMIT_AS, &full) == 0;
+  }
+  ~AddressSpaceFull() { setrlimit(RLIMIT_AS, &saved_); }
+  bool ok() const { return ok_; }
+
+ private:
+  rlimit saved_;
+  bool ok_ = false;
+};
+
+// The first wait of the process comes while no memory can be mapped: the
+// lock works as glibc's does, and later waits, with memory back, too.
+TEST_P(HostLimits, AddressSpaceFullAtTheFirstWait) {
+  Watchdog watchdog("AddressSpaceFullAtTheFirstWait", std::chrono::seconds(60));
+  TestMutex m(api(), Kind::kNormal);
+  std::promise<void> go;
+  std::atomic<bool> done{false};
+  // Created while memory is available (its stack is a mapping too).
+  std::thread waiter([&, go_signal = go.get_future()] {
+    go_signal.wait();
+    api().mutex_lock(m.get());
+    api().mutex_unlock(m.get());
+    done = true;
+  });
+  api().mutex_lock(m.get());
+  {
+    AddressSpaceFull full;
+    ASSERT_TRUE(full.ok());
+    void* probe = mmap(nullptr, 1 << 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    EXPECT_EQ(probe, MAP_FAILED) << "the limit does not hold";
+    if (probe != MAP_FAILED) munmap(probe, 1 << 16);
+    go.set_value();
+    while (!HasBlockedLocker(m.get())) std::this_thread::yield();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    api().mutex_unlock(m.get());
+    while (!done) std::this_thread::yield();
+  }
+  waiter.join();
+  // Memory is back: many threads contend (and the parking lot may grow).
+  constexpr int kThreads = 32;
+  long counter = 0;  // guarded by m
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 200; ++i) {
+        api().mutex_lock(m.get());
+        ++counter;
+        api().mutex_unlock(m.get());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(counter, kThreads * 200);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, HostLimits, AllBackends(), BackendName);
