@@ -30,7 +30,9 @@ bool may_release_glibc_mutex(pthread_mutex_t* m, int kind) {
   return (owner & FUTEX_TID_MASK) == current_tid();
 }
 
-// One of our mutexes, as a waiter lets go of it and takes it back.
+// One of our mutexes, as a waiter lets go of it and takes it back. A
+// recursive one held more than once stays held (give_up_ownership): then
+// nothing is released, and broadcast must not requeue onto it.
 class HeldMutex {
  public:
   // `condvar` labels a contended reacquisition (RawMutex::lock_after_wait).
@@ -39,11 +41,14 @@ class HeldMutex {
 
   // EPERM if the caller may not wait with it (see give_up_ownership).
   int give_up() { return mutex_ops::give_up_ownership(m_, kind_, &saved_); }
-  RawMutex::Word* raw() { return &mutex_ops::word(m_); }
-  void release() { RawMutex::unlock(*raw()); }
+  // The state word a broadcast may requeue waiters onto, or nullptr.
+  RawMutex::Word* raw() { return saved_.keeps_lock ? nullptr : &mutex_ops::word(m_); }
+  void release() {
+    if (!saved_.keeps_lock) RawMutex::unlock(mutex_ops::word(m_));
+  }
   // `already_held`: a requeued waiter was handed the lock.
   void reacquire(bool already_held) {
-    if (!already_held) RawMutex::lock_after_wait(*raw(), condvar_);
+    if (!saved_.keeps_lock && !already_held) RawMutex::lock_after_wait(mutex_ops::word(m_), condvar_);
     mutex_ops::take_ownership(m_, kind_, saved_);
   }
 

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -182,6 +183,91 @@ TEST_P(CondvarPairing, ProcessSharedCondvarWithPrivateMutexCancelledWaitHoldsThe
   EXPECT_EQ(pthread_join(thread, &result), 0);
   EXPECT_EQ(result, PTHREAD_CANCELED);
   EXPECT_EQ(target.cleanup_unlock, 0) << "the cleanup handler ran without the mutex held";
+}
+
+// ---- A recursive mutex locked twice --------------------------------------
+
+// glibc's cond_wait unlocks once and relocks once: a recursive mutex locked
+// twice stays held (at one level) for the whole wait, and comes back at two.
+TEST_P(CondvarPairing, RecursiveMutexLockedTwiceStaysHeldDuringTheWait) {
+  Watchdog watchdog("RecursiveMutexLockedTwiceStaysHeldDuringTheWait", std::chrono::seconds(60));
+  TestMutex m(api(), Kind::kRecursive);
+  TestCond c(api());
+  ASSERT_EQ(api().mutex_lock(m.get()), 0);
+  ASSERT_EQ(api().mutex_lock(m.get()), 0);
+  std::atomic<bool> waiting_done{false};
+  std::atomic<int> probes{0}, probes_that_locked{0};
+  std::thread prober([&] {
+    // Throughout the wait, the mutex is someone else's.
+    while (!waiting_done) {
+      if (api().mutex_trylock(m.get()) == 0) {
+        probes_that_locked.fetch_add(1);
+        api().mutex_unlock(m.get());
+      }
+      probes.fetch_add(1);
+      std::this_thread::yield();
+    }
+  });
+  while (probes.load() == 0) std::this_thread::yield();
+  const timespec at = DeadlineIn(CLOCK_REALTIME, 200 * kMs);
+  EXPECT_EQ(api().cond_timedwait(c.get(), m.get(), &at), ETIMEDOUT);
+  waiting_done = true;
+  prober.join();
+  EXPECT_EQ(probes_that_locked.load(), 0) << "the mutex was free during the wait";
+  EXPECT_EQ(m.get()->__data.__count, 2u);
+  EXPECT_EQ(api().mutex_unlock(m.get()), 0);
+  EXPECT_EQ(api().mutex_unlock(m.get()), 0);
+  EXPECT_EQ(api().mutex_unlock(m.get()), EPERM);
+}
+
+// A broadcast to waiters that hold a recursive mutex twice wakes them all
+// (none can be moved onto the mutex each of them holds).
+TEST_P(CondvarPairing, BroadcastToWaitersHoldingRecursiveMutexesTwice) {
+  constexpr int kWaiters = 3;
+  Watchdog watchdog("BroadcastToWaitersHoldingRecursiveMutexesTwice", std::chrono::seconds(60));
+  TestMutex guard(api(), Kind::kNormal);
+  TestCond c(api());
+  bool go = false;  // guarded by guard
+  int waiting = 0;  // guarded by guard
+  std::vector<std::thread> waiters;
+  std::atomic<int> woken{0};
+  for (int w = 0; w < kWaiters; ++w) {
+    waiters.emplace_back([&] {
+      TestMutex mine(api(), Kind::kRecursive);
+      api().mutex_lock(mine.get());
+      api().mutex_lock(mine.get());
+      api().mutex_lock(guard.get());
+      ++waiting;
+      api().mutex_unlock(guard.get());
+      // The predicate is guarded by `guard`, but the wait holds `mine`:
+      // the broadcast below is made until every waiter has seen it.
+      for (;;) {
+        api().mutex_lock(guard.get());
+        const bool seen = go;
+        api().mutex_unlock(guard.get());
+        if (seen) break;
+        const timespec at = DeadlineIn(CLOCK_REALTIME, 50 * kMs);
+        api().cond_timedwait(c.get(), mine.get(), &at);
+      }
+      woken.fetch_add(1);
+      api().mutex_unlock(mine.get());
+      api().mutex_unlock(mine.get());
+    });
+  }
+  for (bool all = false; !all;) {
+    api().mutex_lock(guard.get());
+    all = waiting == kWaiters;
+    api().mutex_unlock(guard.get());
+    std::this_thread::yield();
+  }
+  api().mutex_lock(guard.get());
+  go = true;
+  api().mutex_unlock(guard.get());
+  while (woken.load() < kWaiters) {
+    EXPECT_EQ(api().cond_broadcast(c.get()), 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  for (auto& t : waiters) t.join();
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CondvarPairing, AllBackends(), BackendName);
