@@ -7,6 +7,7 @@
 
 #include "lock_names.h"
 #include "mutex_ops.h"
+#include "pshared_cond_bridge.h"
 #include "thread_id.h"
 #include "timespec_checks.h"
 
@@ -29,20 +30,44 @@ bool may_release_glibc_mutex(pthread_mutex_t* m, int kind) {
   return (owner & FUTEX_TID_MASK) == current_tid();
 }
 
+// One of our mutexes, as a waiter lets go of it and takes it back. A
+// recursive one held more than once stays held (give_up_ownership): then
+// nothing is released, and broadcast must not requeue onto it.
+class HeldMutex {
+ public:
+  // `condvar` labels a contended reacquisition (RawMutex::lock_after_wait).
+  HeldMutex(pthread_mutex_t* m, int kind, const pthread_cond_t* condvar)
+      : m_(m), kind_(kind), condvar_(condvar) {}
+
+  // EPERM if the caller may not wait with it (see give_up_ownership).
+  int give_up() { return mutex_ops::give_up_ownership(m_, kind_, &saved_); }
+  // The state word a broadcast may requeue waiters onto, or nullptr.
+  RawMutex::Word* raw() { return saved_.keeps_lock ? nullptr : &mutex_ops::word(m_); }
+  void release() {
+    if (!saved_.keeps_lock) RawMutex::unlock(mutex_ops::word(m_));
+  }
+  // `already_held`: a requeued waiter was handed the lock.
+  void reacquire(bool already_held) {
+    if (!saved_.keeps_lock && !already_held) RawMutex::lock_after_wait(mutex_ops::word(m_), condvar_);
+    mutex_ops::take_ownership(m_, kind_, saved_);
+  }
+
+ private:
+  pthread_mutex_t* m_;
+  int kind_;
+  const pthread_cond_t* condvar_;
+  mutex_ops::Ownership saved_;
+};
+
 // `deadline.at` is nullptr for an untimed wait.
 int wait_until(pthread_cond_t* c, pthread_mutex_t* m, const Deadline& deadline) {
   int kind = mutex_ops::kind(m);
   if (mutex_ops::is_ours(kind)) {
-    mutex_ops::Ownership saved;
-    if (int r = mutex_ops::give_up_ownership(m, kind, &saved)) return r;
-    RawMutex::Word& raw = mutex_ops::word(m);
+    HeldMutex held(m, kind, c);
+    if (int r = held.give_up()) return r;
     bool notified = RawCondvar::wait(
         word(c), c,
-        {&raw, [&] { RawMutex::unlock(raw); },
-         [&](bool already_held) {
-           if (!already_held) RawMutex::lock_after_wait(raw, c);
-           mutex_ops::take_ownership(m, kind, saved);
-         }},
+        {held.raw(), [&] { held.release(); }, [&](bool already_held) { held.reacquire(already_held); }},
         deadline);
     return notified ? 0 : ETIMEDOUT;
   }
@@ -56,6 +81,20 @@ int wait_until(pthread_cond_t* c, pthread_mutex_t* m, const Deadline& deadline) 
                                    deadline);
   if (relock != 0) return relock;
   return notified ? 0 : ETIMEDOUT;
+}
+
+// A process-shared condvar is glibc's. With a mutex of glibc's too, glibc
+// serves the whole wait; with one of ours, the wait goes through a bridge
+// (pshared_cond_bridge.h). The arguments were checked as glibc checks them.
+int wait_on_glibc_condvar(pthread_cond_t* c, pthread_mutex_t* m, const Deadline& deadline) {
+  int kind = mutex_ops::kind(m);
+  if (!mutex_ops::is_ours(kind)) {
+    return deadline.is_forever() ? glibc::cond_wait(c, m)
+                                 : glibc::cond_clockwait(c, m, deadline.clock, deadline.at);
+  }
+  HeldMutex held(m, kind, c);
+  if (int r = held.give_up()) return r;
+  return pshared_cond_bridge::wait(c, deadline, [&] { held.release(); }, [&] { held.reacquire(false); });
 }
 
 }  // namespace
@@ -82,20 +121,23 @@ int destroy(pthread_cond_t* c) {
 }
 
 int wait(pthread_cond_t* c, pthread_mutex_t* m) {
-  if (!is_ours(c)) return glibc::cond_wait(c, m);
+  if (!is_ours(c)) return wait_on_glibc_condvar(c, m, Deadline::forever());
   return wait_until(c, m, Deadline::forever());
 }
 
 int timedwait(pthread_cond_t* c, pthread_mutex_t* m, const timespec* abstime) {
-  if (!is_ours(c)) return glibc::cond_timedwait(c, m, abstime);
   if (!is_valid_timespec(abstime)) return EINVAL;
-  return wait_until(c, m, Deadline::on(attr_clock(c), abstime));
+  // The condattr clock bit is glibc's own, for its condvars too.
+  Deadline deadline = Deadline::on(attr_clock(c), abstime);
+  if (!is_ours(c)) return wait_on_glibc_condvar(c, m, deadline);
+  return wait_until(c, m, deadline);
 }
 
 int clockwait(pthread_cond_t* c, pthread_mutex_t* m, clockid_t clock, const timespec* abstime) {
-  if (!is_ours(c)) return glibc::cond_clockwait(c, m, clock, abstime);
   if (!is_supported_clock(clock) || !is_valid_timespec(abstime)) return EINVAL;
-  return wait_until(c, m, Deadline::on(clock, abstime));
+  Deadline deadline = Deadline::on(clock, abstime);
+  if (!is_ours(c)) return wait_on_glibc_condvar(c, m, deadline);
+  return wait_until(c, m, deadline);
 }
 
 }  // namespace parklock::cond_ops

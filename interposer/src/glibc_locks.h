@@ -4,14 +4,16 @@
 // and process-shared rwlocks and condition variables, must keep glibc's
 // algorithms (their state is read by other processes, or by the kernel).
 // The shim hands those to the functions below, found with dlsym(RTLD_NEXT)
-// on first use (any thread may race to resolve; each stores the same value).
-// A symbol that cannot be resolved aborts with a one-line message: there is
-// no correct way to serve a shared lock without it.
+// at load time (never later under the dynamic loader's lock, see
+// glibc_locks.cpp). A symbol that cannot be resolved aborts, at its first
+// use, with a one-line message: there is no correct way to serve a shared
+// lock without it.
 #pragma once
 
 #include <pthread.h>
 #include <threads.h>
 #include <time.h>
+#include <unistd.h>
 
 namespace parklock::glibc {
 
@@ -26,7 +28,7 @@ int mutex_unlock(pthread_mutex_t* m);
 int cond_init(pthread_cond_t* c, const pthread_condattr_t* attr);
 int cond_destroy(pthread_cond_t* c);
 int cond_wait(pthread_cond_t* c, pthread_mutex_t* m);
-int cond_timedwait(pthread_cond_t* c, pthread_mutex_t* m, const timespec* abstime);
+// Also serves pthread_cond_timedwait, on the condattr clock.
 int cond_clockwait(pthread_cond_t* c, pthread_mutex_t* m, clockid_t clock,
                    const timespec* abstime);
 int cond_signal(pthread_cond_t* c);
@@ -43,5 +45,9 @@ int rwlock_trywrlock(pthread_rwlock_t* rw);
 int rwlock_timedwrlock(pthread_rwlock_t* rw, const timespec* abstime);
 int rwlock_clockwrlock(pthread_rwlock_t* rw, clockid_t clock, const timespec* abstime);
 int rwlock_unlock(pthread_rwlock_t* rw);
+
+// Process calls the preload takes over too (fork_shim.cpp).
+int register_atfork(void (*prepare)(), void (*parent)(), void (*child)(), void* dso_handle);
+pid_t fork_without_handlers();  // _Fork
 
 }  // namespace parklock::glibc

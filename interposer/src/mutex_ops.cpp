@@ -113,7 +113,11 @@ int unlock_general(pthread_mutex_t* m) {
 int give_up_ownership(pthread_mutex_t* m, int kind, Ownership* saved) {
   if (!needs_owner(kind)) return 0;
   if (owner(m) != current_tid()) return EPERM;
-  saved->count = m->__data.__count;
+  if ((kind & kTypeMask) == PTHREAD_MUTEX_RECURSIVE && m->__data.__count > 1) {
+    --m->__data.__count;
+    saved->keeps_lock = true;
+    return 0;
+  }
   m->__data.__count = 0;
   set_owner(m, 0);
   return 0;
@@ -121,8 +125,12 @@ int give_up_ownership(pthread_mutex_t* m, int kind, Ownership* saved) {
 
 void take_ownership(pthread_mutex_t* m, int kind, const Ownership& saved) {
   if (!needs_owner(kind)) return;
+  if (saved.keeps_lock) {
+    ++m->__data.__count;
+    return;
+  }
   set_owner(m, current_tid());
-  m->__data.__count = saved.count;
+  m->__data.__count = 1;
 }
 
 }  // namespace parklock::mutex_ops

@@ -93,16 +93,19 @@ inline int unlock(pthread_mutex_t* m) {
   return unlock_general(m);
 }
 
-// For condition variables. A waiter gives up ownership (all recursion levels)
-// before it sleeps and takes it back, with the same count, when it wakes.
+// For condition variables. A waiter gives up one level of ownership before it
+// sleeps and takes it back when it wakes, as glibc's cond_wait does (it
+// unlocks and relocks once): a recursive mutex locked more than once stays
+// held during the wait, one level lower; any other is released.
 struct Ownership {
-  unsigned count = 0;
+  bool keeps_lock = false;  // only a recursion level was given up
 };
 // Checks that the caller may wait with `m` (EPERM if an errorcheck or
-// recursive mutex is not the caller's) and clears the owner fields; the
-// caller then releases the state word itself.
+// recursive mutex is not the caller's) and gives up one level. Unless
+// `keeps_lock` comes back set, the owner fields are cleared and the caller
+// then releases the state word itself.
 int give_up_ownership(pthread_mutex_t* m, int kind, Ownership* saved);
-// After the state word is held again: records the caller as owner.
+// After the state word is held again (or was kept): takes the level back.
 void take_ownership(pthread_mutex_t* m, int kind, const Ownership& saved);
 
 }  // namespace parklock::mutex_ops

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstring>
 
+#include "fork_reset.h"
 #include "raw_log.h"
 #include "thread_parker.h"
 #include "word_lock.h"
@@ -138,12 +139,30 @@ uint64_t charge_queued(const ThreadQueue& queue, const void* key, uint64_t now) 
 }
 std::atomic<size_t> g_num_threads{0};
 
+// The table of last resort: the first one, if mmap fails then (an
+// address-space limit, say). Constant-initialized: kMinBuckets empty
+// buckets, in place, right after the header's first one. Growth, which
+// moves the queues to an mmap'd table, is retried as threads register.
+constexpr unsigned kMinBucketsLog2 = __builtin_ctzll(kMinBuckets);
+static_assert(kMinBuckets == size_t{1} << kMinBucketsLog2);
+struct StaticTable {
+  HashTable table;
+  Bucket more_buckets[kMinBuckets - 1];
+};
+// The header's bucket is its last member and ends the (64-byte aligned)
+// struct, so the other buckets follow it without a gap.
+static_assert(sizeof(Bucket) == 64 && sizeof(HashTable) % alignof(Bucket) == 0);
+static_assert(sizeof(StaticTable) == sizeof(HashTable) + (kMinBuckets - 1) * sizeof(Bucket));
+StaticTable g_static_table{{kMinBuckets, 64 - kMinBucketsLog2, nullptr, {}}, {}};
+
+size_t table_bytes(size_t num_buckets) { return sizeof(HashTable) + (num_buckets - 1) * sizeof(Bucket); }
+
+// nullptr if mmap fails.
 HashTable* create_table(size_t num_threads, HashTable* previous) {
   size_t n = kMinBuckets;
   while (n < num_threads * kLoadFactor) n *= 2;
-  size_t bytes = sizeof(HashTable) + (n - 1) * sizeof(Bucket);
-  void* mem = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (mem == MAP_FAILED) raw_fatal("parklock: mmap of the parking-lot table failed");
+  void* mem = mmap(nullptr, table_bytes(n), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) return nullptr;
   // Fresh anonymous pages are zero: every bucket is already an unlocked, empty queue.
   auto* table = static_cast<HashTable*>(mem);
   table->num_buckets = n;
@@ -156,8 +175,9 @@ HashTable* get_table() {
   HashTable* table = g_table.load(std::memory_order_acquire);
   if (table) return table;
   HashTable* fresh = create_table(g_num_threads.load(std::memory_order_relaxed), nullptr);
+  if (fresh == nullptr) fresh = &g_static_table.table;
   if (g_table.compare_exchange_strong(table, fresh, std::memory_order_acq_rel)) return fresh;
-  munmap(fresh, sizeof(HashTable) + (fresh->num_buckets - 1) * sizeof(Bucket));
+  if (fresh != &g_static_table.table) munmap(fresh, table_bytes(fresh->num_buckets));
   return table;
 }
 
@@ -217,6 +237,11 @@ void grow_table(size_t num_threads) {
       continue;
     }
     HashTable* fresh = create_table(num_threads, old);
+    if (fresh == nullptr) {
+      // No memory now: the old table serves on, with longer queues.
+      for (size_t i = 0; i < old->num_buckets; ++i) old->buckets[i].lock.unlock();
+      return;
+    }
     for (size_t i = 0; i < old->num_buckets; ++i) {
       for (ThreadData* td = old->buckets[i].head; td;) {
         ThreadData* next = td->next_in_queue;
@@ -232,8 +257,21 @@ void grow_table(size_t num_threads) {
 
 // Thread count bookkeeping: a thread is counted the first time it parks, and
 // uncounted by a pthread key destructor when it exits.
+//
+// The key must be one of glibc's first 32 (PTHREAD_KEY_2NDLEVEL_SIZE): for
+// the others, a thread's first pthread_setspecific callocs a second-level
+// block, and from inside lock code that re-enters the host's allocator,
+// perhaps while it holds the very lock we are about to wait for. So the key
+// is made at load time, while indexes are low, and a later one is given
+// back. Without a usable key (taken, or all 1024 in use), threads are
+// counted but never uncounted, and the count stops growing the table at
+// kMaxUncountedThreads: queues may then get longer, never wrong.
+constexpr unsigned kKeysWithoutAllocation = 32;
+constexpr size_t kMaxUncountedThreads = 1024;
+
+enum ExitKeyState : int { kExitKeyUnknown, kExitKeyReady, kExitKeyUnusable };
 pthread_key_t g_exit_key;
-std::atomic<bool> g_exit_key_ready{false};
+std::atomic<int> g_exit_key_state{kExitKeyUnknown};
 WordLock g_exit_key_lock;
 
 void on_thread_exit(void* data) {
@@ -241,21 +279,33 @@ void on_thread_exit(void* data) {
   g_num_threads.fetch_sub(1, std::memory_order_relaxed);
 }
 
-void register_thread(ThreadData* td) {
-  if (!g_exit_key_ready.load(std::memory_order_acquire)) {
-    g_exit_key_lock.lock();
-    if (!g_exit_key_ready.load(std::memory_order_relaxed)) {
-      if (pthread_key_create(&g_exit_key, on_thread_exit) != 0)
-        raw_fatal("parklock: pthread_key_create failed");
-      g_exit_key_ready.store(true, std::memory_order_release);
+// Once: at load time, or at the first park if that comes earlier.
+void create_exit_key() {
+  g_exit_key_lock.lock();
+  if (g_exit_key_state.load(std::memory_order_relaxed) == kExitKeyUnknown) {
+    pthread_key_t key;
+    bool usable = pthread_key_create(&key, on_thread_exit) == 0;
+    if (usable && key >= kKeysWithoutAllocation) {
+      pthread_key_delete(key);
+      usable = false;
     }
-    g_exit_key_lock.unlock();
+    g_exit_key = key;
+    g_exit_key_state.store(usable ? kExitKeyReady : kExitKeyUnusable, std::memory_order_release);
   }
+  g_exit_key_lock.unlock();
+}
+
+__attribute__((constructor)) void create_exit_key_at_load() { create_exit_key(); }
+
+void register_thread(ThreadData* td) {
+  if (g_exit_key_state.load(std::memory_order_acquire) == kExitKeyUnknown) create_exit_key();
   td->registered = true;
-  // Without the key the count only grows; the table is then larger than it
-  // needs to be, never wrong.
-  pthread_setspecific(g_exit_key, td);
   size_t n = g_num_threads.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (g_exit_key_state.load(std::memory_order_relaxed) == kExitKeyReady) {
+    pthread_setspecific(g_exit_key, td);
+  } else if (n > kMaxUncountedThreads) {
+    n = kMaxUncountedThreads;
+  }
   grow_table(n);
 }
 
@@ -265,22 +315,8 @@ ThreadData* current_thread_data() {
   return td;
 }
 
-// In a fork() child only the forking thread lives on: every queued thread is
-// gone, and a bucket lock may have been held by one of them.
-void reset_after_fork() {
-  for (HashTable* table = g_table.load(std::memory_order_relaxed); table; table = table->previous) {
-    for (size_t i = 0; i < table->num_buckets; ++i) {
-      table->buckets[i].lock.reset_after_fork();
-      table->buckets[i].head = table->buckets[i].tail = nullptr;
-    }
-  }
-  g_exit_key_lock.reset_after_fork();
-  g_num_threads.store(t_thread_data.registered ? 1 : 0, std::memory_order_relaxed);
-}
-
-__attribute__((constructor)) void register_fork_handler() {
-  pthread_atfork(nullptr, nullptr, reset_after_fork);
-}
+// Links the fork reset into every program that parks (see fork_reset.h).
+__attribute__((constructor)) void register_fork_handler() { register_fork_reset(); }
 
 // The threads one unpark call wakes. Their wake-ups are published under the
 // bucket lock; the futex wakes wait until the lock is released, so that the
@@ -310,6 +346,19 @@ class WakeList {
 }  // namespace
 
 void set_wait_accounting(bool on) { g_wait_accounting.store(on, std::memory_order_relaxed); }
+
+// In a fork() child only the forking thread lives on: every queued thread is
+// gone, and a bucket lock may have been held by one of them.
+void reset_parking_lot_after_fork() {
+  for (HashTable* table = g_table.load(std::memory_order_relaxed); table; table = table->previous) {
+    for (size_t i = 0; i < table->num_buckets; ++i) {
+      table->buckets[i].lock.reset_after_fork();
+      table->buckets[i].head = table->buckets[i].tail = nullptr;
+    }
+  }
+  g_exit_key_lock.reset_after_fork();
+  g_num_threads.store(t_thread_data.registered ? 1 : 0, std::memory_order_relaxed);
+}
 
 namespace {
 

@@ -138,4 +138,9 @@ UnparkResult unpark_requeue(const void* from, const void* to,
 UnparkResult unpark_filter(const void* key, FunctionRef<FilterOp(ParkToken)> filter,
                            FunctionRef<UnparkToken(UnparkResult)> callback);
 
+// For a fork() child, before anything else runs there (fork_reset.cpp):
+// drops every queue (their threads did not survive) and resets the bucket
+// locks (their holders may not have).
+void reset_parking_lot_after_fork();
+
 }  // namespace parklock
