@@ -121,6 +121,20 @@ std::vector<MetricFamily> metric_families(const Snapshot& snap, const ExportOpti
                                          {{"holder_site", s.site}, {"lock", s.lock}, {"kind", lock_kind_label(s.kind)}}));
   out.push_back(std::move(holder));
 
+  MetricFamily named = family("parklock_lock_acquisitions_total",
+                              "Acquisitions of each named lock (locks named with PARKLOCK_SET_NAME), by kind.",
+                              MetricType::Counter);
+  uint64_t named_total = 0;
+  for (const NamedLockSnapshot& n : snap.named_locks) {
+    for (int k = 0; k < kLockKinds; ++k) {
+      if (!n.acquisitions[k]) continue;
+      named_total += n.acquisitions[k];
+      named.metric.push_back(value_metric(double(n.acquisitions[k]),
+                                          {{"lock", n.name}, {"kind", lock_kind_label(LockKind(k))}}));
+    }
+  }
+  out.push_back(std::move(named));
+
   auto counter = [&](const char* name, const char* help, double value) {
     MetricFamily f = family(name, help, MetricType::Counter);
     f.metric.push_back(value_metric(value));
@@ -131,6 +145,10 @@ std::vector<MetricFamily> metric_families(const Snapshot& snap, const ExportOpti
     f.metric.push_back(value_metric(value, std::move(labels)));
     out.push_back(std::move(f));
   };
+  counter("parklock_acquisitions_total",
+          "Acquisitions of all named mutexes and rwlocks together (an unnamed lock's fast path counts nothing, "
+          "by design: see parklock_contended_acquisitions_total for every lock's contended ones).",
+          double(named_total));
   counter("parklock_contended_acquisitions_total", "Lock acquisitions that had to wait (took the slow path).",
           double(snap.contended_acquisitions));
   counter("parklock_parks_total", "Times a thread went to sleep in the parking lot.", double(snap.parks));

@@ -4,6 +4,8 @@
 //   parklock_lock_wait_seconds{site,lock,kind}            histogram
 //   parklock_lock_hold_seconds{site,lock,kind}            histogram (mutex, condvar)
 //   parklock_lock_holder_wait_seconds_total{holder_site,lock,kind}
+//   parklock_lock_acquisitions_total{lock,kind}             named mutexes and rwlocks
+//   parklock_acquisitions_total                            their sum
 //   parklock_contended_acquisitions_total, parklock_parks_total,
 //   parklock_fair_handoffs_total, parklock_sites, parklock_sites_dropped_total,
 //   parklock_info{version,locks}

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 
 namespace parklock {
 namespace {
@@ -47,6 +48,18 @@ Snapshot take_snapshot(const ExporterContext& context, Symbolizer& symbolizer) {
   snap.contended_acquisitions = c.contended_acquisitions.load(std::memory_order_relaxed);
   snap.parks = c.parks.load(std::memory_order_relaxed);
   snap.fair_handoffs = c.fair_handoffs.load(std::memory_order_relaxed);
+  if (context.read_named_locks) {
+    // The name table's capacity bounds the count.
+    std::vector<lock_names::NamedLockCount> counts(8192);
+    counts.resize(context.read_named_locks(counts.data(), counts.size()));
+    std::map<std::string, NamedLockSnapshot> by_name;
+    for (const auto& c : counts) {
+      NamedLockSnapshot& n = by_name[c.name];
+      n.name = c.name;
+      for (int k = 0; k < kLockKinds; ++k) n.acquisitions[k] += c.acquisitions[k];
+    }
+    for (auto& [name, n] : by_name) snap.named_locks.push_back(std::move(n));
+  }
   SiteTable& table = *context.sites;
   if (!table.ready()) return snap;
   snap.sites_used = table.used();

@@ -47,6 +47,12 @@ inline constexpr char kUnsampledSite[] = "(stack not sampled)";
 inline constexpr char kOtherSite[] = "other";
 inline constexpr char kAnonymousLock[] = "anonymous";
 
+// A named lock's acquisitions (all locks with that name summed), by kind.
+struct NamedLockSnapshot {
+  std::string name;
+  std::array<uint64_t, kLockKinds> acquisitions{};
+};
+
 struct Snapshot {
   uint64_t contended_acquisitions = 0;
   uint64_t parks = 0;
@@ -54,6 +60,7 @@ struct Snapshot {
   uint64_t sites_used = 0;
   uint64_t dropped_events = 0;
   std::vector<SiteSnapshot> sites;  // the overflow site, if used, has site == kOtherSite
+  std::vector<NamedLockSnapshot> named_locks;  // by name
 };
 
 Snapshot take_snapshot(const ExporterContext& context, Symbolizer& symbolizer);

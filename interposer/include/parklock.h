@@ -43,25 +43,70 @@ const char* parklock_version(void);
 /* ---- Naming ------------------------------------------------------------ */
 
 /* Gives `lock` (any mutex, rwlock or condvar address) a name for reports.
- * The name is copied (up to 47 bytes); a later call replaces it, NULL clears it.
- * Use PARKLOCK_SET_NAME rather than calling this directly. */
+ * The name is copied (up to 47 bytes); a later call replaces it, NULL clears
+ * it, and destroying the lock clears it too. Use PARKLOCK_SET_NAME rather
+ * than calling these directly: it picks the typed setter when it can. */
 void parklock_set_name(const void* lock, const char* name);
+/* The same for a mutex or an rwlock, which then also counts every
+ * acquisition (parklock_lock_acquisitions_total). Only named locks pay for
+ * that: their lock calls leave the one-atomic fast path. */
+void parklock_set_mutex_name(pthread_mutex_t* mutex, const char* name);
+void parklock_set_rwlock_name(pthread_rwlock_t* rwlock, const char* name);
 
 /* Copies the name given to `lock` into `buf` (at most size - 1 bytes and a
  * NUL; 48 bytes hold any name) and returns 1, or returns 0 with `buf` empty
- * if it has none. Destroying a mutex, rwlock or condvar clears its name. */
+ * if it has none. */
 int parklock_get_name(const void* lock, char* buf, size_t size);
 
-/* Weak reference: code that names its locks builds and runs without
+/* Weak references: code that names its locks builds and runs without
  * libparklock (the call is then skipped) and picks the library up when it is
  * preloaded. */
 #pragma weak parklock_set_name
+#pragma weak parklock_set_mutex_name
+#pragma weak parklock_set_rwlock_name
 
-#define PARKLOCK_SET_NAME(lock, name)                \
-  do {                                               \
-    if (parklock_set_name != 0)                      \
-      parklock_set_name((const void*)(lock), (name)); \
-  } while (0)
+#ifdef __cplusplus
+}  /* extern "C": the helpers below are C++ overloads */
+/* PARKLOCK_SET_NAME(&lock, "name") takes a pthread_mutex_t*, pthread_rwlock_t*
+ * or pthread_cond_t*, or a pointer to anything with a native_handle() that
+ * returns one (std::mutex, std::shared_mutex, std::condition_variable, ...). */
+namespace parklock_detail {
+inline void set_native_name(pthread_mutex_t* m, const char* name) {
+  if (parklock_set_mutex_name != 0) parklock_set_mutex_name(m, name);
+}
+inline void set_native_name(pthread_rwlock_t* rw, const char* name) {
+  if (parklock_set_rwlock_name != 0) parklock_set_rwlock_name(rw, name);
+}
+inline void set_native_name(const void* lock, const char* name) {
+  if (parklock_set_name != 0) parklock_set_name(lock, name);
+}
+template <typename Lock>
+auto set_name(Lock* lock, const char* name, int) -> decltype(lock->native_handle(), void()) {
+  set_native_name(lock->native_handle(), name);
+}
+template <typename Lock>
+void set_name(Lock* lock, const char* name, long) {
+  set_native_name(lock, name);
+}
+}  // namespace parklock_detail
+#define PARKLOCK_SET_NAME(lock, name) ::parklock_detail::set_name((lock), (name), 0)
+extern "C" {
+#else
+static inline void parklock_set_mutex_name_if_linked_(pthread_mutex_t* m, const char* name) {
+  if (parklock_set_mutex_name != 0) parklock_set_mutex_name(m, name);
+}
+static inline void parklock_set_rwlock_name_if_linked_(pthread_rwlock_t* rw, const char* name) {
+  if (parklock_set_rwlock_name != 0) parklock_set_rwlock_name(rw, name);
+}
+static inline void parklock_set_name_if_linked_(const void* lock, const char* name) {
+  if (parklock_set_name != 0) parklock_set_name(lock, name);
+}
+#define PARKLOCK_SET_NAME(lock, name)                                         \
+  _Generic((lock),                                                            \
+      pthread_mutex_t*: parklock_set_mutex_name_if_linked_,                   \
+      pthread_rwlock_t*: parklock_set_rwlock_name_if_linked_,                 \
+      default: parklock_set_name_if_linked_)((lock), (name))
+#endif
 
 /* ---- Direct calls: mutex ------------------------------------------------ */
 

@@ -100,6 +100,7 @@ int wait_on_glibc_condvar(pthread_cond_t* c, pthread_mutex_t* m, const Deadline&
 }  // namespace
 
 int init(pthread_cond_t* c, const pthread_condattr_t* attr) {
+  if (observe_only()) return glibc::cond_init(c, attr);
   int pshared = PTHREAD_PROCESS_PRIVATE;
   clockid_t clock = CLOCK_REALTIME;
   if (attr) {
@@ -113,14 +114,17 @@ int init(pthread_cond_t* c, const pthread_condattr_t* attr) {
 }
 
 int destroy(pthread_cond_t* c) {
-  if (!is_ours(c)) return glibc::cond_destroy(c);
   lock_names::forget_on_destroy(c);
+  if (!is_ours(c) || observe_only()) return glibc::cond_destroy(c);
   // Nothing else to release: woken waiters never touch the condvar again, and
   // POSIX leaves destroying one with waiters still blocked undefined.
   return 0;
 }
 
+// Observe-only mode: glibc's condvar and mutex code, untimed (its wait for
+// the mutex after a wake-up happens inside glibc).
 int wait(pthread_cond_t* c, pthread_mutex_t* m) {
+  if (observe_only()) return glibc::cond_wait(c, m);
   if (!is_ours(c)) return wait_on_glibc_condvar(c, m, Deadline::forever());
   return wait_until(c, m, Deadline::forever());
 }
@@ -129,11 +133,13 @@ int timedwait(pthread_cond_t* c, pthread_mutex_t* m, const timespec* abstime) {
   if (!is_valid_timespec(abstime)) return EINVAL;
   // The condattr clock bit is glibc's own, for its condvars too.
   Deadline deadline = Deadline::on(attr_clock(c), abstime);
+  if (observe_only()) return glibc::cond_clockwait(c, m, deadline.clock, abstime);
   if (!is_ours(c)) return wait_on_glibc_condvar(c, m, deadline);
   return wait_until(c, m, deadline);
 }
 
 int clockwait(pthread_cond_t* c, pthread_mutex_t* m, clockid_t clock, const timespec* abstime) {
+  if (observe_only()) return glibc::cond_clockwait(c, m, clock, abstime);
   if (!is_supported_clock(clock) || !is_valid_timespec(abstime)) return EINVAL;
   Deadline deadline = Deadline::on(clock, abstime);
   if (!is_ours(c)) return wait_on_glibc_condvar(c, m, deadline);

@@ -16,6 +16,7 @@
 #include <pthread.h>
 
 #include "glibc_locks.h"
+#include "lock_mode.h"
 #include "pshared_cond_bridge.h"
 #include "raw_condvar.h"
 
@@ -41,13 +42,15 @@ int timedwait(pthread_cond_t* c, pthread_mutex_t* m, const timespec* abstime);
 int clockwait(pthread_cond_t* c, pthread_mutex_t* m, clockid_t clock, const timespec* abstime);
 
 inline int signal(pthread_cond_t* c) {
-  if (__builtin_expect(!is_ours(c), 0)) return pshared_cond_bridge::signal(c);
+  if (__builtin_expect(!is_ours(c) || observe_only(), 0))
+    return observe_only() ? glibc::cond_signal(c) : pshared_cond_bridge::signal(c);
   RawCondvar::notify_one(word(c), c);
   return 0;
 }
 
 inline int broadcast(pthread_cond_t* c) {
-  if (__builtin_expect(!is_ours(c), 0)) return pshared_cond_bridge::broadcast(c);
+  if (__builtin_expect(!is_ours(c) || observe_only(), 0))
+    return observe_only() ? glibc::cond_broadcast(c) : pshared_cond_bridge::broadcast(c);
   RawCondvar::notify_all(word(c), c);
   return 0;
 }

@@ -69,8 +69,11 @@ LockSiteEntry& lock_site_entry(uintptr_t tag) {
 }
 static_assert(kLockSiteCacheSize == size_t(1) << 12);
 
-// True for the 1 in sample_every events that take a stack.
+// True for the 1 in sample_every events that take a stack. Never while the
+// thread is queued in the parking lot (a condvar releasing its mutex): the
+// unwinder may take a lock, and a queued thread must not park.
 bool take_sample(ThreadState& t) {
+  if (!may_park()) return false;
   if (--t.sample_countdown > 0) return false;
   t.sample_countdown = g_config.sample_every;
   return true;

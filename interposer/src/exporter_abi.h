@@ -8,12 +8,13 @@
 #pragma once
 
 #include "contention_recorder.h"
+#include "lock_names.h"
 #include "settings.h"
 #include "site_table.h"
 
 namespace parklock {
 
-inline constexpr int kExporterAbiVersion = 1;
+inline constexpr int kExporterAbiVersion = 2;
 inline constexpr char kExporterModule[] = "libparklock_exporter.so";
 inline constexpr char kExporterStartSymbol[] = "parklock_exporter_start";
 
@@ -24,6 +25,8 @@ struct ExporterContext {
   SiteTable* sites = nullptr;
   recorder::Counters* counters = nullptr;
   const recorder::Config* recorder_config = nullptr;
+  // lock_names::read_counts: the named locks' acquisitions.
+  size_t (*read_named_locks)(lock_names::NamedLockCount* out, size_t max) = nullptr;
 };
 
 // The module's entry point: starts the endpoint and arranges the exit

@@ -5,7 +5,9 @@
 #include <cstring>
 
 #include "parklock.h"
+#include "mutex_ops.h"
 #include "raw_log.h"
+#include "rwlock_ops.h"
 #include "spin_wait.h"
 #include "word_lock.h"
 
@@ -25,6 +27,7 @@ struct Entry {
   std::atomic<uint32_t> seq;  // odd while `name` is being rewritten
   std::atomic<uint64_t> hash;
   char name[kMaxNameLength + 1];
+  std::atomic<uint64_t> acquisitions[kLockKinds];  // reset when the entry is claimed
 };
 
 WordLock g_lock;                      // serializes writers
@@ -106,6 +109,27 @@ uint64_t read(const void* lock, char* out) {
   }
 }
 
+void count_acquisition(const void* lock, LockKind kind) {
+  if (Entry* entry = find(g_entries.load(std::memory_order_acquire), reinterpret_cast<uintptr_t>(lock)))
+    entry->acquisitions[int(kind)].fetch_add(1, std::memory_order_relaxed);
+}
+
+size_t read_counts(NamedLockCount* out, size_t max) {
+  Entry* entries = g_entries.load(std::memory_order_acquire);
+  if (!entries) return 0;
+  size_t n = 0;
+  for (size_t i = 0; i < kCapacity && n < max; ++i) {
+    uintptr_t key = entries[i].key.load(std::memory_order_acquire);
+    if (key == kEmpty || key == kRemoved) continue;
+    NamedLockCount& c = out[n];
+    uint64_t total = 0;
+    for (int k = 0; k < kLockKinds; ++k) total += c.acquisitions[k] = entries[i].acquisitions[k].load(std::memory_order_relaxed);
+    if (total == 0 || read(reinterpret_cast<const void*>(key), c.name) == 0) continue;
+    ++n;
+  }
+  return n;
+}
+
 void forget(const void* lock) {
   uintptr_t key = reinterpret_cast<uintptr_t>(lock);
   g_lock.lock();
@@ -133,6 +157,7 @@ extern "C" __attribute__((visibility("default"))) void parklock_set_name(const v
     write_name(entry, name);
   } else if ((entry = claim(key))) {
     write_name(entry, name);
+    for (auto& count : entry->acquisitions) count.store(0, std::memory_order_relaxed);
     entry->key.store(key, std::memory_order_release);  // publishes the text
     g_any_named.store(true, std::memory_order_relaxed);
   } else if (!g_warned_full) {
@@ -140,6 +165,18 @@ extern "C" __attribute__((visibility("default"))) void parklock_set_name(const v
     raw_log("parklock: lock-name table full; further names are ignored");
   }
   g_lock.unlock();
+}
+
+// Typed: the name, and a mark in the lock that makes its acquisitions count.
+extern "C" __attribute__((visibility("default"))) void parklock_set_mutex_name(pthread_mutex_t* m, const char* name) {
+  parklock_set_name(m, name);
+  if (name) mutex_ops::mark_named(m);
+}
+
+extern "C" __attribute__((visibility("default"))) void parklock_set_rwlock_name(pthread_rwlock_t* rw,
+                                                                                 const char* name) {
+  parklock_set_name(rw, name);
+  if (name) rwlock_ops::mark_named(rw);
 }
 
 extern "C" __attribute__((visibility("default"))) int parklock_get_name(const void* lock, char* buf,

@@ -21,6 +21,21 @@ inline constexpr size_t kMaxNameLength = 47;
 
 // Any lock named yet: lets destroy skip the table in programs that name nothing.
 extern std::atomic<bool> g_any_named;
+inline bool any_named() { return g_any_named.load(std::memory_order_relaxed); }
+
+// One acquisition of a named lock (a no-op if it has no name). Mutexes and
+// rwlocks named through their typed setters carry a mark that sends their
+// lock calls here; unnamed locks never come.
+void count_acquisition(const void* lock, LockKind kind);
+
+// What the exporter reads: every named lock's acquisitions by kind.
+struct NamedLockCount {
+  char name[kMaxNameLength + 1];
+  uint64_t acquisitions[kLockKinds];
+};
+// Fills up to `max` entries with the named locks that were acquired at
+// least once, and returns how many.
+size_t read_counts(NamedLockCount* out, size_t max);
 
 // Copies the name of `lock` into `out` (kMaxNameLength + 1 bytes) and returns
 // its hash, never 0; returns 0 (and leaves `out` empty) if it has none.

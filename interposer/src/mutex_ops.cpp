@@ -5,6 +5,7 @@
 
 #include "glibc_locks.h"
 #include "lock_names.h"
+#include "observed_locks.h"
 #include "timespec_checks.h"
 
 namespace parklock::mutex_ops {
@@ -27,6 +28,12 @@ int relock_by_owner(pthread_mutex_t* m, int kind, int busy_code) {
   return 0;
 }
 
+// A named mutex counts its acquisitions; `result` passes through.
+int counted(pthread_mutex_t* m, int kind, int result) {
+  if (result == 0 && is_named(kind)) lock_names::count_acquisition(m, LockKind::kMutex);
+  return result;
+}
+
 void acquired(pthread_mutex_t* m, int kind) {
   if (!needs_owner(kind)) return;
   set_owner(m, current_tid());
@@ -35,7 +42,16 @@ void acquired(pthread_mutex_t* m, int kind) {
 
 }  // namespace
 
+void mark_named(pthread_mutex_t* m) {
+  std::atomic_ref<int> k(m->__data.__kind);
+  int current = k.load(std::memory_order_relaxed);
+  while (is_ours(current) && !(current & kNamedBit) &&
+         !k.compare_exchange_weak(current, current | kNamedBit, std::memory_order_relaxed)) {
+  }
+}
+
 int init(pthread_mutex_t* m, const pthread_mutexattr_t* attr) {
+  if (observe_only()) return glibc::mutex_init(m, attr);
   int type = PTHREAD_MUTEX_NORMAL;
   if (attr) {
     int pshared = PTHREAD_PROCESS_PRIVATE, robust = PTHREAD_MUTEX_STALLED, protocol = PTHREAD_PRIO_NONE;
@@ -53,6 +69,10 @@ int init(pthread_mutex_t* m, const pthread_mutexattr_t* attr) {
 }
 
 int destroy(pthread_mutex_t* m) {
+  if (observe_only()) {
+    lock_names::forget_on_destroy(m);
+    return glibc::mutex_destroy(m);
+  }
   int k = kind(m);
   if (!is_ours(k)) return glibc::mutex_destroy(m);
   if (RawMutex::is_locked(word(m))) return EBUSY;
@@ -64,28 +84,31 @@ int destroy(pthread_mutex_t* m) {
 }
 
 int lock_general(pthread_mutex_t* m) {
+  if (observe_only()) return observed::mutex_lock(m);
   int k = kind(m);
   if (!is_ours(k)) return glibc::mutex_lock(m);
-  if (int r = relock_by_owner(m, k, EDEADLK); r >= 0) return r;
+  if (int r = relock_by_owner(m, k, EDEADLK); r >= 0) return counted(m, k, r);
   RawMutex::lock(word(m));
   acquired(m, k);
-  return 0;
+  return counted(m, k, 0);
 }
 
 int trylock_general(pthread_mutex_t* m) {
   int k = kind(m);
+  if (observe_only()) return counted(m, k, glibc::mutex_trylock(m));
   if (!is_ours(k)) return glibc::mutex_trylock(m);
-  if (int r = relock_by_owner(m, k, EBUSY); r >= 0) return r;
+  if (int r = relock_by_owner(m, k, EBUSY); r >= 0) return counted(m, k, r);
   if (!RawMutex::try_lock(word(m))) return EBUSY;
   acquired(m, k);
-  return 0;
+  return counted(m, k, 0);
 }
 
 int clocklock(pthread_mutex_t* m, clockid_t clock, const timespec* abstime) {
+  if (observe_only()) return observed::mutex_clocklock(m, clock, abstime);
   int k = kind(m);
   if (!is_ours(k)) return glibc::mutex_clocklock(m, clock, abstime);
   if (!is_supported_clock(clock)) return EINVAL;
-  if (int r = relock_by_owner(m, k, EDEADLK); r >= 0) return r;
+  if (int r = relock_by_owner(m, k, EDEADLK); r >= 0) return counted(m, k, r);
   // glibc checks the time only when it has to wait.
   if (!RawMutex::try_lock(word(m))) {
     // glibc's order: a deadline before the epoch has passed, whatever its nanoseconds.
@@ -94,10 +117,11 @@ int clocklock(pthread_mutex_t* m, clockid_t clock, const timespec* abstime) {
     if (!RawMutex::lock_until(word(m), Deadline::on(clock, abstime))) return ETIMEDOUT;
   }
   acquired(m, k);
-  return 0;
+  return counted(m, k, 0);
 }
 
 int unlock_general(pthread_mutex_t* m) {
+  if (observe_only()) return glibc::mutex_unlock(m);
   int k = kind(m);
   if (!is_ours(k)) return glibc::mutex_unlock(m);
   if (needs_owner(k)) {

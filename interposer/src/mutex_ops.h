@@ -26,6 +26,7 @@
 
 #include <atomic>
 
+#include "lock_mode.h"
 #include "raw_mutex.h"
 #include "thread_id.h"
 
@@ -38,6 +39,11 @@ inline constexpr int kPrioInheritBit = 32;
 inline constexpr int kPrioProtectBit = 64;
 inline constexpr int kProcessSharedBit = 128;
 inline constexpr int kGlibcOnlyBits = kRobustBit | kPrioInheritBit | kPrioProtectBit | kProcessSharedBit;
+// Ours: set by parklock_set_mutex_name on one of our mutexes, so that its
+// lock calls leave the fast path and count (lock_names.h). glibc's code
+// masks __kind with 127 | 256 before it looks at it, so it ignores the bit
+// (observe-only mode runs glibc's code on it).
+inline constexpr int kNamedBit = 1 << 10;
 
 static_assert(sizeof(pthread_mutex_t) == 40);
 static_assert(offsetof(__pthread_mutex_s, __lock) == 0);
@@ -57,6 +63,9 @@ inline bool needs_owner(int kind) {
   return type == PTHREAD_MUTEX_RECURSIVE || type == PTHREAD_MUTEX_ERRORCHECK;
 }
 inline RawMutex::Word& word(pthread_mutex_t* m) { return m->__data.__lock; }
+inline bool is_named(int kind) { return kind >= 0 && (kind & kNamedBit); }
+// Marks one of our mutexes as named; a no-op for glibc's.
+void mark_named(pthread_mutex_t* m);
 
 // The general paths: every kind, time limits, pass-through (mutex_ops.cpp).
 int init(pthread_mutex_t* m, const pthread_mutexattr_t* attr);
@@ -67,11 +76,12 @@ int trylock_general(pthread_mutex_t* m);
 int clocklock(pthread_mutex_t* m, clockid_t clock, const timespec* abstime);
 int unlock_general(pthread_mutex_t* m);
 
-// Fast paths: a plain (normal or adaptive) mutex is one CAS each way.
+// Fast paths: a plain (normal or adaptive), unnamed mutex is one CAS each
+// way. Everything else, observe-only mode included, takes the general paths.
 inline bool is_plain(int kind) { return kind == PTHREAD_MUTEX_NORMAL || kind == PTHREAD_MUTEX_ADAPTIVE_NP; }
 
 inline int lock(pthread_mutex_t* m) {
-  if (__builtin_expect(is_plain(kind(m)), 1)) {
+  if (__builtin_expect(is_plain(kind(m)) && !observe_only(), 1)) {
     if (__libc_single_threaded && RawMutex::try_lock_single_threaded(word(m))) return 0;
     RawMutex::lock(word(m));
     return 0;
@@ -80,12 +90,12 @@ inline int lock(pthread_mutex_t* m) {
 }
 
 inline int trylock(pthread_mutex_t* m) {
-  if (__builtin_expect(is_plain(kind(m)), 1)) return RawMutex::try_lock(word(m)) ? 0 : EBUSY;
+  if (__builtin_expect(is_plain(kind(m)) && !observe_only(), 1)) return RawMutex::try_lock(word(m)) ? 0 : EBUSY;
   return trylock_general(m);
 }
 
 inline int unlock(pthread_mutex_t* m) {
-  if (__builtin_expect(is_plain(kind(m)), 1)) {
+  if (__builtin_expect(is_plain(kind(m)) && !observe_only(), 1)) {
     if (__libc_single_threaded && RawMutex::try_unlock_single_threaded(word(m))) return 0;
     RawMutex::unlock(word(m));
     return 0;

@@ -44,6 +44,7 @@ struct ThreadData {
   uint64_t parked_at_ns = 0;  // for fairness; guarded by the bucket lock
   uint64_t charged_ns = 0;    // waiting counted up to here (waited_ns); guarded likewise
   bool registered = false;    // counted in g_num_threads
+  bool in_before_sleep = false;  // queued, running before_sleep: must not park
 };
 
 thread_local ThreadData t_thread_data;
@@ -345,6 +346,8 @@ class WakeList {
 
 }  // namespace
 
+bool may_park() { return !t_thread_data.in_before_sleep; }
+
 void set_wait_accounting(bool on) { g_wait_accounting.store(on, std::memory_order_relaxed); }
 
 // In a fork() child only the forking thread lives on: every queued thread is
@@ -433,7 +436,9 @@ ParkOutcome park(const void* key, FunctionRef<bool()> validate, FunctionRef<void
     bucket.lock.unlock();
   }
 
+  td->in_before_sleep = true;
   before_sleep();
+  td->in_before_sleep = false;
 
   bool unparked = on_cancel ? park_until_cancellable(td, deadline, timed_out, on_cancel)
                             : td->parker.park_until(deadline);

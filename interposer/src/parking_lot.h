@@ -77,6 +77,11 @@ struct UnparkResult {
   uint64_t waited_ns = 0;
 };
 
+// False while the calling thread runs park()'s before_sleep: it is queued,
+// and parking again would queue it twice. Code that may run there (an unlock
+// releasing a condvar's mutex) must then avoid anything that can block.
+bool may_park();
+
 // Turns the waited_ns accounting of unpark_one and unpark_filter on or off
 // (off by default: it walks the whole queue of the key).
 void set_wait_accounting(bool on);

@@ -52,6 +52,7 @@ void start_exporter(const Settings& settings) {
   context.sites = &recorder::sites();
   context.counters = &recorder::counters();
   context.recorder_config = &recorder::config();
+  context.read_named_locks = &lock_names::read_counts;
   start(&context);
 }
 

@@ -38,6 +38,9 @@
 #include <cstddef>
 
 #include "glibc_locks.h"
+#include "lock_kind.h"
+#include "lock_mode.h"
+#include "observed_locks.h"
 #include "lock_names.h"
 #include "raw_rwlock.h"
 #include "thread_id.h"
@@ -57,10 +60,39 @@ static_assert(PTHREAD_RWLOCK_PREFER_READER_NP == 0 && PTHREAD_RWLOCK_PREFER_WRIT
 
 inline RawRwLock::Word& word(pthread_rwlock_t* rw) { return rw->__data.__readers; }
 
-// Only ever written by init; read on every call.
-inline bool is_shared(pthread_rwlock_t* rw) {
-  return std::atomic_ref<int>(rw->__data.__shared).load(std::memory_order_relaxed) != 0;
+// __shared: 0 for ours. glibc's init writes 1 for a process-shared rwlock,
+// which stays glibc's; parklock_set_rwlock_name writes kNamedMark into one
+// of ours, so that its lock calls leave the fast path and count
+// (lock_names.h). Read on every call: non-zero is the cold branch.
+inline constexpr int kNamedMark = 0x6e616d65;  // "name"
+inline int shared_field(pthread_rwlock_t* rw) {
+  return std::atomic_ref<int>(rw->__data.__shared).load(std::memory_order_relaxed);
 }
+inline bool is_shared(pthread_rwlock_t* rw) {
+  int shared = shared_field(rw);
+  return shared != 0 && shared != kNamedMark;
+}
+// The cold branch: process-shared, named, or observe-only mode.
+inline bool is_special(pthread_rwlock_t* rw) { return shared_field(rw) != 0 || observe_only(); }
+
+// Marks one of ours as named; a no-op for a process-shared one.
+inline void mark_named(pthread_rwlock_t* rw) {
+  int ours = 0;
+  std::atomic_ref<int>(rw->__data.__shared).compare_exchange_strong(ours, kNamedMark, std::memory_order_relaxed);
+}
+
+// Every entry point's cold branch: glibc serves observe-only mode and
+// process-shared rwlocks (`glibc_call`); a named one of ours runs `ours` and
+// counts a successful acquisition as `kind` (unless `kind` is null).
+template <typename Ours, typename Glibc>
+int special(pthread_rwlock_t* rw, const LockKind* kind, Ours ours, Glibc glibc_call) {
+  if (observe_only() || is_shared(rw)) return glibc_call();
+  int r = ours();
+  if (r == 0 && kind) lock_names::count_acquisition(rw, *kind);
+  return r;
+}
+inline constexpr LockKind kRead = LockKind::kRwlockRead;
+inline constexpr LockKind kWrite = LockKind::kRwlockWrite;
 
 inline RawRwLock::Preference preference(pthread_rwlock_t* rw) {
   unsigned flags = std::atomic_ref<unsigned>(rw->__data.__flags).load(std::memory_order_relaxed);
@@ -86,7 +118,7 @@ inline int init(pthread_rwlock_t* rw, const pthread_rwlockattr_t* attr) {
     pthread_rwlockattr_getpshared(attr, &pshared);
     pthread_rwlockattr_getkind_np(attr, &kind);
   }
-  if (pshared != PTHREAD_PROCESS_PRIVATE) return glibc::rwlock_init(rw, attr);
+  if (pshared != PTHREAD_PROCESS_PRIVATE || observe_only()) return glibc::rwlock_init(rw, attr);
   __builtin_memset(rw, 0, sizeof(*rw));
   rw->__data.__flags = static_cast<unsigned>(kind);
   return 0;
@@ -94,8 +126,8 @@ inline int init(pthread_rwlock_t* rw, const pthread_rwlockattr_t* attr) {
 
 // glibc's destroy checks nothing either.
 inline int destroy(pthread_rwlock_t* rw) {
-  if (is_shared(rw)) return glibc::rwlock_destroy(rw);
   lock_names::forget_on_destroy(rw);
+  if (is_shared(rw) || observe_only()) return glibc::rwlock_destroy(rw);
   return 0;
 }
 
@@ -127,25 +159,33 @@ inline int wrlock_until(pthread_rwlock_t* rw, const Deadline& deadline) {
 }
 
 inline int rdlock(pthread_rwlock_t* rw) {
-  if (__builtin_expect(is_shared(rw), 0)) return glibc::rwlock_rdlock(rw);
+  if (__builtin_expect(is_special(rw), 0))
+    return special(rw, &kRead, [&] { return rdlock_until(rw, Deadline::forever()); },
+                   [&] { return observed::rwlock_rdlock(rw); });
   return rdlock_until(rw, Deadline::forever());
 }
 
 inline int wrlock(pthread_rwlock_t* rw) {
-  if (__builtin_expect(is_shared(rw), 0)) return glibc::rwlock_wrlock(rw);
+  if (__builtin_expect(is_special(rw), 0))
+    return special(rw, &kWrite, [&] { return wrlock_until(rw, Deadline::forever()); },
+                   [&] { return observed::rwlock_wrlock(rw); });
   return wrlock_until(rw, Deadline::forever());
 }
 
 inline int tryrdlock(pthread_rwlock_t* rw) {
-  if (__builtin_expect(is_shared(rw), 0)) return glibc::rwlock_tryrdlock(rw);
-  return map_read_result(RawRwLock::try_lock_shared(word(rw)));
+  auto ours = [&] { return map_read_result(RawRwLock::try_lock_shared(word(rw))); };
+  if (__builtin_expect(is_special(rw), 0)) return special(rw, &kRead, ours, [&] { return glibc::rwlock_tryrdlock(rw); });
+  return ours();
 }
 
 inline int trywrlock(pthread_rwlock_t* rw) {
-  if (__builtin_expect(is_shared(rw), 0)) return glibc::rwlock_trywrlock(rw);
-  if (!RawRwLock::try_lock_exclusive(word(rw))) return EBUSY;
-  set_writer_tid(rw, current_tid());
-  return 0;
+  auto ours = [&] {
+    if (!RawRwLock::try_lock_exclusive(word(rw))) return EBUSY;
+    set_writer_tid(rw, current_tid());
+    return 0;
+  };
+  if (__builtin_expect(is_special(rw), 0)) return special(rw, &kWrite, ours, [&] { return glibc::rwlock_trywrlock(rw); });
+  return ours();
 }
 
 // A null abstime waits forever, as with glibc.
@@ -154,29 +194,35 @@ inline bool valid_deadline(clockid_t clock, const timespec* abstime) {
 }
 
 inline int clockrdlock(pthread_rwlock_t* rw, clockid_t clock, const timespec* abstime) {
-  if (__builtin_expect(is_shared(rw), 0)) return glibc::rwlock_clockrdlock(rw, clock, abstime);
-  if (!valid_deadline(clock, abstime)) return EINVAL;
-  return rdlock_until(rw, Deadline::on(clock, abstime));
+  auto ours = [&] {
+    if (!valid_deadline(clock, abstime)) return EINVAL;
+    return rdlock_until(rw, Deadline::on(clock, abstime));
+  };
+  if (__builtin_expect(is_special(rw), 0))
+    return special(rw, &kRead, ours, [&] { return observed::rwlock_clockrdlock(rw, clock, abstime); });
+  return ours();
 }
 
+// glibc's timed calls are its clock calls on CLOCK_REALTIME.
 inline int timedrdlock(pthread_rwlock_t* rw, const timespec* abstime) {
-  if (__builtin_expect(is_shared(rw), 0)) return glibc::rwlock_timedrdlock(rw, abstime);
   return clockrdlock(rw, CLOCK_REALTIME, abstime);
 }
 
 inline int clockwrlock(pthread_rwlock_t* rw, clockid_t clock, const timespec* abstime) {
-  if (__builtin_expect(is_shared(rw), 0)) return glibc::rwlock_clockwrlock(rw, clock, abstime);
-  if (!valid_deadline(clock, abstime)) return EINVAL;
-  return wrlock_until(rw, Deadline::on(clock, abstime));
+  auto ours = [&] {
+    if (!valid_deadline(clock, abstime)) return EINVAL;
+    return wrlock_until(rw, Deadline::on(clock, abstime));
+  };
+  if (__builtin_expect(is_special(rw), 0))
+    return special(rw, &kWrite, ours, [&] { return observed::rwlock_clockwrlock(rw, clock, abstime); });
+  return ours();
 }
 
 inline int timedwrlock(pthread_rwlock_t* rw, const timespec* abstime) {
-  if (__builtin_expect(is_shared(rw), 0)) return glibc::rwlock_timedwrlock(rw, abstime);
   return clockwrlock(rw, CLOCK_REALTIME, abstime);
 }
 
-inline int unlock(pthread_rwlock_t* rw) {
-  if (__builtin_expect(is_shared(rw), 0)) return glibc::rwlock_unlock(rw);
+inline int unlock_ours(pthread_rwlock_t* rw) {
   // The write owner is known by its tid: the reader bits cannot tell, since a
   // reader's fast-path increment may sit there for an instant while a writer
   // holds the lock. For a correct caller the rest is stable: a reader's own
@@ -193,6 +239,12 @@ inline int unlock(pthread_rwlock_t* rw) {
   set_writer_tid(rw, 0);
   RawRwLock::unlock_exclusive(word(rw), preference(rw));
   return 0;
+}
+
+inline int unlock(pthread_rwlock_t* rw) {
+  if (__builtin_expect(is_special(rw), 0))
+    return special(rw, nullptr, [&] { return unlock_ours(rw); }, [&] { return glibc::rwlock_unlock(rw); });
+  return unlock_ours(rw);
 }
 
 }  // namespace parklock::rwlock_ops

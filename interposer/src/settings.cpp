@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "lock_mode.h"
 #include "raw_log.h"
 
 namespace parklock {
@@ -74,10 +75,11 @@ Settings read_settings(GetenvFn getenv) {
     if (!strcmp(v, "1")) s.record_only = true;
     else if (strcmp(v, "0")) warn("PARKLOCK_RECORD", v, "0 or 1", "not recording");
   }
-  if (const char* v = getenv("PARKLOCK_LOCKS"); v && *v) {
-    if (!strcmp(v, "glibc")) s.observe_only = true;
-    else if (strcmp(v, "parklock")) warn("PARKLOCK_LOCKS", v, "parklock or glibc", "using parklock");
-  }
+  // The mode itself is read at the first lock call (lock_mode.h); a value
+  // other than glibc or parklock means parklock.
+  if (const char* v = getenv("PARKLOCK_LOCKS"); v && *v && strcmp(v, "glibc") && strcmp(v, "parklock"))
+    warn("PARKLOCK_LOCKS", v, "parklock or glibc", "using parklock");
+  s.observe_only = observe_only();
   read_int(getenv, "PARKLOCK_STACK_DEPTH", 1, 32, "a number in 1..32", &s.stack_depth);
   read_int(getenv, "PARKLOCK_SAMPLE", 1, 1'000'000'000, "a number of 1 or more", &s.sample_every);
   read_int(getenv, "PARKLOCK_TOP", 1, 100'000, "a number of 1 or more", &s.top_k);

@@ -23,7 +23,7 @@ struct Settings {
   char report[kMaxText] = "";   // "stderr", a path, or ""
   char dump[kMaxText] = "";
   bool record_only = false;
-  bool observe_only = false;
+  bool observe_only = false;  // PARKLOCK_LOCKS=glibc, as lock_mode.h read it
   int stack_depth = 8;
   int sample_every = 1;
   int top_k = 50;

@@ -33,6 +33,7 @@ static pthread_mutex_t g_table_mutex = PTHREAD_MUTEX_INITIALIZER;
 // each unlock, so that no unlock is a tail call (a tail call leaves no frame
 // of its caller on the stack: the holder would be named by its caller).
 int g_orders_wait_line, g_table_wait_line, g_holder_unlock_line;
+int g_contended_word;  // the lock word while waiters sleep: tells whose algorithm ran
 std::atomic<long> g_shared_work{0};
 
 namespace {
@@ -81,6 +82,7 @@ __attribute__((noinline)) void hold_until_parked(pthread_mutex_t* m, Round& roun
     if (all_asleep || std::chrono::steady_clock::now() > give_up) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
+  g_contended_word = __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED);
   g_holder_unlock_line = __LINE__ + 1;
   pthread_mutex_unlock(m);
   g_shared_work.fetch_add(1);
@@ -135,6 +137,9 @@ int main(int argc, char** argv) {
   std::printf("expect wait wait_on_orders contended_sites.cpp:%d orders %d\n", g_orders_wait_line, waits);
   std::printf("expect wait wait_on_table contended_sites.cpp:%d g_table_mutex %d\n", g_table_wait_line, waits);
   std::printf("expect holder hold_until_parked contended_sites.cpp:%d orders\n", g_holder_unlock_line);
+  // Every lock call on the named mutex: the waiters' and the holder's.
+  std::printf("expect acquisitions orders %d\n", waits + rounds);
+  std::printf("contended lock word %d\n", g_contended_word);
   std::printf("work %ld\nready\n", g_shared_work.load());
   std::fflush(stdout);
   if (hold_open) {

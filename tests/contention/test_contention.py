@@ -28,6 +28,20 @@ def expectations(stdout):
     return waits, holders
 
 
+def thread_stacks(pid):
+    """Every thread's stack, for a failure message (needs gdb; says so otherwise)."""
+    gdb = shutil.which("gdb")
+    if not gdb:
+        return "(install gdb to see them)"
+    out = subprocess.run([gdb, "-p", str(pid), "-batch", "-ex", "thread apply all bt 30"],
+                         capture_output=True, text=True, timeout=60)
+    return out.stdout[-20000:]
+
+
+def lock_word(stdout):
+    return int(re.search(r"^contended lock word (-?\d+)", stdout, re.M).group(1))
+
+
 def preload_env(**settings):
     env = dict(os.environ)
     env["LD_PRELOAD"] = LIB
@@ -58,8 +72,11 @@ class Running:
         self.stdout = "".join(lines)
 
     def scrape(self):
-        with urllib.request.urlopen(self.url, timeout=30) as response:
-            return response.read().decode()
+        try:
+            with urllib.request.urlopen(self.url, timeout=30) as response:
+                return response.read().decode()
+        except OSError:
+            raise AssertionError("scrape of %s failed; the program's threads:\n%s" % (self.url, thread_stacks(self.proc.pid)))
 
     def close(self):
         self.proc.stdin.close()
@@ -122,8 +139,19 @@ class KnownSites(unittest.TestCase):
             self.check_waits_in_scrape(text, run.stdout)
             self.assertIn('parklock_info{version="', text)
             self.assertIn('locks="parklock"', text)
-            contended = samples(text + "\n", "parklock_contended_acquisitions_total")
             self.assertTrue(re.search(r"^parklock_contended_acquisitions_total \d+", text, re.M), text)
+            # Parklock's encoding: locked and parked (and the hold being timed).
+            self.assertEqual(lock_word(run.stdout) & 3, 3, run.stdout)
+
+    def test_named_lock_counts_every_acquisition(self):
+        with Running() as run:
+            text = run.scrape()
+            want = int(re.search(r"^expect acquisitions orders (\d+)", run.stdout, re.M).group(1))
+            counts = samples(text, "parklock_lock_acquisitions_total")
+            self.assertEqual(counts.get((("kind", "mutex"), ("lock", "orders"))), want, text)
+            # The static mutex has no name: it is not counted.
+            self.assertNotIn('lock="g_table_mutex"', "\n".join(
+                line for line in text.splitlines() if line.startswith("parklock_lock_acquisitions_total")))
 
     def test_every_scrape_passes_promtool(self):
         promtool = shutil.which("promtool")
@@ -175,6 +203,11 @@ class KnownSites(unittest.TestCase):
             text = run.scrape()
             self.assertIn('locks="glibc"', text)
             self.check_waits_in_scrape_waiters_only(text, run.stdout)
+            # glibc's encoding of "locked, with waiters" is 2: its algorithm ran.
+            self.assertEqual(lock_word(run.stdout), 2, run.stdout)
+            want = int(re.search(r"^expect acquisitions orders (\d+)", run.stdout, re.M).group(1))
+            counts = samples(text, "parklock_lock_acquisitions_total")
+            self.assertEqual(counts.get((("kind", "mutex"), ("lock", "orders"))), want, text)
 
     def check_waits_in_scrape_waiters_only(self, text, stdout):
         waits, _ = expectations(stdout)
