@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 namespace parklock {
 
@@ -16,6 +17,39 @@ std::string demangle(const char* name) {
   std::string result(demangled);
   std::free(demangled);
   return result;
+}
+
+std::string without_parameters(const std::string& function) {
+  std::string_view name = function;
+  // What the demangler puts after the parameter list.
+  constexpr std::string_view kSuffixes[] = {" const", " volatile", " &&", " &", " noexcept"};
+  for (bool trimmed = true; trimmed;) {
+    trimmed = false;
+    if (name.ends_with(']')) {
+      const size_t clone = name.rfind(" [clone ");
+      if (clone != std::string_view::npos) {
+        name.remove_suffix(name.size() - clone);
+        trimmed = true;
+      }
+    }
+    for (std::string_view suffix : kSuffixes) {
+      if (name.ends_with(suffix)) {
+        name.remove_suffix(suffix.size());
+        trimmed = true;
+      }
+    }
+  }
+  if (!name.ends_with(')')) return function;
+  // Back to the '(' that opens the last parenthesized group; parentheses in
+  // template arguments and parameter types are balanced.
+  int depth = 0;
+  for (size_t i = name.size(); i-- > 0;) {
+    if (name[i] == ')') ++depth;
+    if (name[i] == '(' && --depth == 0) {
+      return i > 0 ? std::string(name.substr(0, i)) : function;
+    }
+  }
+  return function;
 }
 
 const char* base_name(const char* path) {

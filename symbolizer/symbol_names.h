@@ -9,6 +9,12 @@ namespace parklock {
 // `ns::Foo::bar(int)`); any other name unchanged.
 std::string demangle(const char* name);
 
+// A demangled function name without its parameter list and what follows it
+// (cv- and ref-qualifiers, "[clone .cold]"): "ns::Foo::bar(int) const" ->
+// "ns::Foo::bar", "f()::{lambda()#1}::operator()() const" ->
+// "f()::{lambda()#1}::operator()". Names without one come back unchanged.
+std::string without_parameters(const std::string& function);
+
 // The last component of a path.
 const char* base_name(const char* path);
 

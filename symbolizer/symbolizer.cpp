@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "module_map.h"
+#include "symbol_names.h"
 
 namespace parklock {
 namespace {
@@ -27,8 +28,9 @@ std::string describe_frame(const ResolvedFrame& frame, uintptr_t pc) {
   if (frame.module.empty()) return hex(pc);
   const std::string offset = frame.module + "+" + hex(frame.module_offset);
   if (frame.function.empty()) return offset;
-  if (frame.file.empty()) return frame.function + " (" + offset + ")";
-  return frame.function + " (" + frame.file + ":" + std::to_string(frame.line) + ")";
+  const std::string function = without_parameters(frame.function);
+  if (frame.file.empty()) return function + " (" + offset + ")";
+  return function + " (" + frame.file + ":" + std::to_string(frame.line) + ")";
 }
 
 }  // namespace

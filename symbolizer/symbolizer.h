@@ -6,7 +6,7 @@
 //
 // What a frame says:
 //   - function: the demangled name, parameter list included
-//     (`ns::Foo::bar(int)`; overloads stay apart), of the function the code
+//     (`ns::Foo::bar(int)`; describe() leaves it out), of the function the code
 //     physically lies in: from the symbol table (.symtab, or .dynsym when the
 //     file is stripped), so binaries linked without -rdynamic name their
 //     static functions too; from DWARF when no symbol covers the address.
@@ -55,7 +55,11 @@ class Symbolizer {
   ResolvedFrame resolve(uintptr_t pc);
 
   // "function (file:line)", "function (module+0x1a2b)", "module+0x1a2b", or
-  // "0x7f0123456789" when no loaded object holds pc.
+  // "0x7f0123456789" when no loaded object holds pc. The function is named
+  // without its parameter list ("ns::Foo::bar (foo.cpp:42)"): in a metrics
+  // label or a report column the line, or the offset, already tells
+  // overloads apart, and template parameter types make names of hundreds of
+  // characters.
   std::string describe(uintptr_t pc);
 
   // The demangled name of the static or global variable (an OBJECT symbol of
