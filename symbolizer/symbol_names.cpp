@@ -9,11 +9,13 @@
 namespace parklock {
 
 std::string demangle(const char* name) {
+  // Versioned names appear in the .symtab of shared libraries (glibc's).
+  const std::string unversioned(name, std::strcspn(name, "@"));
   // Only mangled names: __cxa_demangle would read "f" as the type float.
-  if (std::strncmp(name, "_Z", 2) != 0) return name;
+  if (unversioned.rfind("_Z", 0) != 0) return unversioned;
   int status = 0;
-  char* demangled = abi::__cxa_demangle(name, nullptr, nullptr, &status);
-  if (status != 0 || demangled == nullptr) return name;
+  char* demangled = abi::__cxa_demangle(unversioned.c_str(), nullptr, nullptr, &status);
+  if (status != 0 || demangled == nullptr) return unversioned;
   std::string result(demangled);
   std::free(demangled);
   return result;

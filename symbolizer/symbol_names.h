@@ -5,8 +5,9 @@
 
 namespace parklock {
 
-// The demangled form of a mangled C++ name (`_ZN2ns3Foo3barEi` ->
-// `ns::Foo::bar(int)`); any other name unchanged.
+// A symbol's name as a frame shows it: without a symbol version
+// (`__libc_start_main@@GLIBC_2.34` -> `__libc_start_main`), demangled if it is
+// a mangled C++ name (`_ZN2ns3Foo3barEi` -> `ns::Foo::bar(int)`).
 std::string demangle(const char* name);
 
 // A demangled function name without its parameter list and what follows it

@@ -17,6 +17,12 @@ TEST(SymbolNames, DemanglesOnlyMangledNames) {
   EXPECT_EQ(demangle("_Znot_valid"), "_Znot_valid");
 }
 
+TEST(SymbolNames, DemangleDropsSymbolVersions) {
+  EXPECT_EQ(demangle("__libc_start_main@@GLIBC_2.34"), "__libc_start_main");
+  EXPECT_EQ(demangle("memcpy@GLIBC_2.2.5"), "memcpy");
+  EXPECT_EQ(demangle("_ZNSt6thread4joinEv@@GLIBCXX_3.4.11"), "std::thread::join()");
+}
+
 TEST(SymbolNames, WithoutParametersDropsTheLastParameterList) {
   EXPECT_EQ(without_parameters("ns::Foo::bar(int)"), "ns::Foo::bar");
   EXPECT_EQ(without_parameters("worker()"), "worker");
