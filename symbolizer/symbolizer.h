@@ -65,12 +65,12 @@ class Symbolizer {
 
   // describe() of the frame that best names the call-site of a captured
   // stack (pcs innermost first): the first frame outside the C and C++
-  // runtimes (libc.so, libstdc++.so, libc++.so) and outside installed headers
-  // (/usr/include, GCC's own). Without it, a program built with -O0, where std::mutex::lock
-  // is a function of its own, would name every site
+  // runtimes (libc.so, libstdc++.so, libc++.so) and outside installed
+  // headers (/usr/include, GCC's own). Without it, a program built with -O0,
+  // where std::mutex::lock is a function of its own, would name every site
   // "__gthread_mutex_lock (gthr-default.h:749)", and a condvar wait
-  // "std::condition_variable::wait". pcs[0] when every frame is such;
-  // "" for an empty stack.
+  // "std::condition_variable::wait". pcs[0] when every frame is such; "" for
+  // an empty stack.
   std::string describe_site(const uintptr_t* pcs, size_t count);
 
   // The demangled name of the static or global variable (an OBJECT symbol of
