@@ -1,33 +1,45 @@
 // symbolizer_bench: the cost of a stack on the lock path and of naming it
 // later.
 //
-//   stack_capture/depth:N        parklock::stack_capture of N frames from 12
-//                                frames down, every address seen before (the
-//                                steady state of a contended call-site); with
-//                                glibc's backtrace() (libgcc's unwinder) on
-//                                the same stack as the baseline
-//   stack_capture/.../threads:2  the same on two threads at once: the main
-//                                thread, readied by stack_capture_init, and
-//                                one this program never readied (readied by
-//                                its first capture, since this process
-//                                allocates with glibc's malloc)
-//   resolve/cold_symbolizer      a new Symbolizer resolving one address: the
-//                                loaded objects read, this file's DWARF
-//                                loaded, the address looked up
-//   resolve/cold_address         a new address in a module already read
-//   resolve/warm, describe/warm  an address already resolved (the cache)
-//   data_symbol/warm             a static mutex's name, symbols already read
+//   stack_capture/main_thread/depth:N   parklock::stack_capture of N frames
+//                                       from 12 frames down, on the thread
+//                                       stack_capture_init readied; every
+//                                       address seen before (the steady state
+//                                       of a contended call-site)
+//   stack_capture/glibc_backtrace       glibc's backtrace() (libgcc's
+//                                       unwinder) on the same stack: baseline
+//   stack_capture/ready_thread          on a new thread readied with
+//                                       stack_capture_thread_init
+//   stack_capture/unready_thread        on a new thread never readied: the
+//                                       plain unw_step walk
+//   resolve/cold_symbolizer             a new Symbolizer resolving one
+//                                       address: the loaded objects read, this
+//                                       file's DWARF loaded, the address
+//                                       looked up
+//   resolve/cold_address                a new address in a module already read
+//   resolve/warm, describe/warm         an address already resolved (the cache)
+//   data_symbol/warm                    a static mutex's name, symbols read
+//
+// This program defines malloc (passing to glibc's), so stack_capture treats it
+// as a process with its own allocator and does not ready threads on their
+// first capture; otherwise the unready row would measure the fast trace too.
 #include <execinfo.h>
 #include <link.h>
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include <benchmark/benchmark.h>
 
 #include "stack_capture.h"
 #include "symbolizer.h"
+
+extern "C" void* __libc_malloc(size_t size);
+extern "C" void* malloc(size_t size) { return __libc_malloc(size); }
 
 namespace {
 
@@ -47,11 +59,7 @@ __attribute__((noipa)) void at_depth(int height, const Body& body) {
 
 bool g_capture_loaded = false;  // set by main, before any benchmark runs
 
-void StackCapture(benchmark::State& state) {
-  if (!g_capture_loaded) {
-    state.SkipWithError("libunwind.so.8 could not be loaded");
-    return;
-  }
+void capture_loop(benchmark::State& state) {
   const int depth = static_cast<int>(state.range(0));
   at_depth(kStackHeight, [&] {
     uintptr_t pcs[parklock::kMaxStackDepth];
@@ -60,6 +68,28 @@ void StackCapture(benchmark::State& state) {
       benchmark::ClobberMemory();
     }
   });
+}
+
+void StackCaptureMainThread(benchmark::State& state) {
+  if (!g_capture_loaded) {
+    state.SkipWithError("libunwind.so.8 could not be loaded");
+    return;
+  }
+  capture_loop(state);
+}
+
+// The whole loop on a thread of its own (State's timers read that thread's
+// CPU clock), readied first or not.
+template <bool kReadyThread>
+void StackCaptureNewThread(benchmark::State& state) {
+  if (!g_capture_loaded) {
+    state.SkipWithError("libunwind.so.8 could not be loaded");
+    return;
+  }
+  std::thread([&] {
+    if (kReadyThread) parklock::stack_capture_thread_init();
+    capture_loop(state);
+  }).join();
 }
 
 void GlibcBacktrace(benchmark::State& state) {
@@ -150,9 +180,12 @@ void DataSymbolWarm(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(StackCapture)->Name("stack_capture/parklock")->ArgName("depth")->Arg(1)->Arg(8)->Arg(64);
+BENCHMARK(StackCaptureMainThread)
+    ->Name("stack_capture/main_thread")->ArgName("depth")->Arg(1)->Arg(8)->Arg(64);
 BENCHMARK(GlibcBacktrace)->Name("stack_capture/glibc_backtrace")->ArgName("depth")->Arg(8);
-BENCHMARK(StackCapture)->Name("stack_capture/parklock")->ArgName("depth")->Arg(8)->Threads(2);
+BENCHMARK(StackCaptureNewThread<true>)->Name("stack_capture/ready_thread")->ArgName("depth")->Arg(8);
+BENCHMARK(StackCaptureNewThread<false>)
+    ->Name("stack_capture/unready_thread")->ArgName("depth")->Arg(8);
 BENCHMARK(ResolveColdSymbolizer)->Name("resolve/cold_symbolizer")->Unit(benchmark::kMillisecond);
 BENCHMARK(ResolveColdAddress)->Name("resolve/cold_address")->Unit(benchmark::kMicrosecond);
 BENCHMARK(ResolveWarm)->Name("resolve/warm");

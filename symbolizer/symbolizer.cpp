@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "module_map.h"
+#include "symbol_names.h"
 
 namespace parklock {
 namespace {
@@ -27,8 +28,21 @@ std::string describe_frame(const ResolvedFrame& frame, uintptr_t pc) {
   if (frame.module.empty()) return hex(pc);
   const std::string offset = frame.module + "+" + hex(frame.module_offset);
   if (frame.function.empty()) return offset;
-  if (frame.file.empty()) return frame.function + " (" + offset + ")";
-  return frame.function + " (" + frame.file + ":" + std::to_string(frame.line) + ")";
+  const std::string function = without_parameters(frame.function);
+  if (frame.file.empty()) return function + " (" + offset + ")";
+  return function + " (" + frame.file + ":" + std::to_string(frame.line) + ")";
+}
+
+// Code the user did not write and would not look for: the C and C++
+// runtimes, and headers installed on the system (the standard library's,
+// boost's).
+bool is_library_frame(const ResolvedFrame& frame) {
+  auto starts_with = [](const std::string& text, const char* prefix) {
+    return text.rfind(prefix, 0) == 0;
+  };
+  return starts_with(frame.module, "libc.so") || starts_with(frame.module, "libstdc++.so") ||
+         starts_with(frame.module, "libc++.so") || starts_with(frame.path, "/usr/include/") ||
+         starts_with(frame.path, "/usr/lib/gcc/");
 }
 
 }  // namespace
@@ -88,6 +102,15 @@ Symbolizer::~Symbolizer() = default;
 ResolvedFrame Symbolizer::resolve(uintptr_t pc) { return state_->lookup(pc).frame; }
 
 std::string Symbolizer::describe(uintptr_t pc) { return state_->lookup(pc).description; }
+
+std::string Symbolizer::describe_site(const uintptr_t* pcs, size_t count) {
+  if (count == 0) return "";
+  for (size_t i = 0; i < count; ++i) {
+    const CachedFrame cached = state_->lookup(pcs[i]);
+    if (!is_library_frame(cached.frame)) return cached.description;
+  }
+  return describe(pcs[0]);
+}
 
 std::optional<std::string> Symbolizer::data_symbol(uintptr_t addr) {
   state_->sync_with_loaded_objects();

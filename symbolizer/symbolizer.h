@@ -6,7 +6,7 @@
 //
 // What a frame says:
 //   - function: the demangled name, parameter list included
-//     (`ns::Foo::bar(int)`; overloads stay apart), of the function the code
+//     (`ns::Foo::bar(int)`; describe() leaves it out), of the function the code
 //     physically lies in: from the symbol table (.symtab, or .dynsym when the
 //     file is stripped), so binaries linked without -rdynamic name their
 //     static functions too; from DWARF when no symbol covers the address.
@@ -24,6 +24,7 @@
 // fetched from a debuginfod server (a scrape must not wait on the network).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -55,8 +56,22 @@ class Symbolizer {
   ResolvedFrame resolve(uintptr_t pc);
 
   // "function (file:line)", "function (module+0x1a2b)", "module+0x1a2b", or
-  // "0x7f0123456789" when no loaded object holds pc.
+  // "0x7f0123456789" when no loaded object holds pc. The function is named
+  // without its parameter list ("ns::Foo::bar (foo.cpp:42)"): in a metrics
+  // label or a report column the line, or the offset, already tells
+  // overloads apart, and template parameter types make names of hundreds of
+  // characters.
   std::string describe(uintptr_t pc);
+
+  // describe() of the frame that best names the call-site of a captured
+  // stack (pcs innermost first): the first frame outside the C and C++
+  // runtimes (libc.so, libstdc++.so, libc++.so) and outside installed
+  // headers (/usr/include, GCC's own). Without it, a program built with -O0,
+  // where std::mutex::lock is a function of its own, would name every site
+  // "__gthread_mutex_lock (gthr-default.h:749)", and a condvar wait
+  // "std::condition_variable::wait". pcs[0] when every frame is such; "" for
+  // an empty stack.
+  std::string describe_site(const uintptr_t* pcs, size_t count);
 
   // The demangled name of the static or global variable (an OBJECT symbol of
   // .symtab or .dynsym) whose storage contains addr: "g_table_mutex",

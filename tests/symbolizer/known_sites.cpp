@@ -50,6 +50,17 @@ __attribute__((noipa)) Capture capture_in_internal_function() {
   return capture;
 }
 
+__attribute__((noipa)) Capture capture_through_call_once() {
+  Capture capture;
+  const auto body = [&capture]() __attribute__((noinline)) {
+    capture.frames = parklock::stack_capture(capture.pcs, 8, 1);
+    __asm__ volatile("" ::: "memory");
+  };
+  std::once_flag once;
+  capture.line = (std::call_once(once, body), __LINE__);
+  return capture;
+}
+
 __attribute__((noipa)) Capture lock_through_probe_library() {
   Capture capture;
   capture.line = (capture.frames = stack_probe_lock(capture.pcs, 8), __LINE__);

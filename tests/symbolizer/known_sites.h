@@ -33,6 +33,11 @@ Capture capture_through_inlined_helper();
 // Calls a function with internal linkage that captures; `line` is in it.
 Capture capture_in_internal_function();
 
+// Calls std::call_once with a lambda that captures with skip = 1: the first
+// frames are std::call_once's machinery (<mutex>, libstdc++.so, libc's
+// pthread_once), then this function, at `line`.
+Capture capture_through_call_once();
+
 // Calls stack_probe_lock, a stand-in for the preload's lock slow path.
 Capture lock_through_probe_library();
 

@@ -3,6 +3,7 @@
 // symbolizing the captured return addresses.
 #include <dlfcn.h>
 #include <gtest/gtest.h>
+#include <malloc.h>
 
 #include <thread>
 #include <vector>
@@ -97,6 +98,26 @@ TEST_F(StackCapture, NewThreadsCaptureTheSameFrames) {
   }
   for (std::thread& thread : threads) thread.join();
   for (int t = 0; t < kThreads; ++t) EXPECT_EQ(mismatches[t], 0) << "thread " << t;
+}
+
+// This process allocates with glibc's malloc, so a thread is readied by its
+// first capture, and that allocates libunwind's thread-local block; later
+// captures allocate nothing. (stack_capture_alloc_test.cpp covers a process
+// with its own malloc, where that first capture must not allocate.)
+TEST_F(StackCapture, ThreadIsReadiedByItsFirstCaptureUnderGlibcMalloc) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "the sanitizer's allocator replaces glibc's malloc";
+#endif
+  size_t allocated[3] = {};
+  std::thread([&] {
+    allocated[0] = mallinfo2().uordblks;
+    for (int i = 1; i < 3; ++i) {
+      known::Site::capture(8);  // one call site: the same stack twice
+      allocated[i] = mallinfo2().uordblks;
+    }
+  }).join();
+  EXPECT_GT(allocated[1], allocated[0]);
+  EXPECT_EQ(allocated[2], allocated[1]);
 }
 
 }  // namespace
