@@ -81,7 +81,7 @@ Snapshot take_snapshot(const ExporterContext& context, Symbolizer& symbolizer) {
       s.lock = lock_label(site, symbolizer);
       s.pcs.assign(site.pcs, site.pcs + site.depth);
       for (uintptr_t pc : s.pcs) s.frames.push_back(symbolizer.resolve(pc));
-      s.site = s.pcs.empty() ? std::string(kUnsampledSite) : symbolizer.describe(s.pcs[0]);
+      s.site = s.pcs.empty() ? std::string(kUnsampledSite) : symbolizer.describe_site(s.pcs.data(), s.pcs.size());
     }
     snap.sites.push_back(std::move(s));
   }

@@ -31,7 +31,7 @@ struct HistogramSnapshot {
 
 struct SiteSnapshot {
   LockKind kind = LockKind::kMutex;
-  std::string site;  // "function (file:line)" of the innermost frame; see kUnsampledSite, kOtherSite
+  std::string site;  // "function (file:line)" of the first frame outside the C/C++ runtimes; see kUnsampledSite, kOtherSite
   std::string lock;  // the lock's name, else its variable's symbol, else "anonymous"
   std::vector<uintptr_t> pcs;
   std::vector<ResolvedFrame> frames;  // pcs, resolved

@@ -89,7 +89,7 @@ Site& site_for(ThreadState& t, LockKind kind, const void* lock, bool remember) {
   uintptr_t pcs[kMaxSiteDepth];
   int depth = 0;
   if (take_sample(t)) {
-    if (g_config.capture_stack) depth = g_config.capture_stack(pcs, g_config.stack_depth, kRecorderFrames + 1);
+    if (g_config.capture_stack) depth = g_config.capture_stack(pcs, g_config.stack_depth, 0);
   } else if (remember) {
     LockSiteEntry& e = lock_site_entry(tag);
     Site* cached = e.site.load(std::memory_order_acquire);

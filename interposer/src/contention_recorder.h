@@ -16,7 +16,10 @@ namespace parklock::recorder {
 
 // Fills `pcs` with up to `max_depth` return addresses of the calling
 // thread's stack, innermost first, after skipping `skip` frames; returns how
-// many. Must not allocate or lock (symbolizer/stack_capture.h's is used).
+// many. Must not allocate (symbolizer/stack_capture.h's is used: under the
+// preload it also drops the frames inside libparklock.so, so the recorder
+// passes skip 0; in a binary that links the lock code statically the first
+// frames are the lock code's own).
 using StackCaptureFn = int (*)(uintptr_t* pcs, int max_depth, int skip);
 
 struct Config {
@@ -35,11 +38,5 @@ void stop();
 
 const Config& config();
 SiteTable& sites();
-
-// The frames of the recorder itself and of the lock code above it, for
-// stack captures in a binary that links the lock code statically (tests,
-// benchmarks); under the preload, frames inside libparklock.so are skipped
-// by address instead.
-inline constexpr int kRecorderFrames = 2;
 
 }  // namespace parklock::recorder
