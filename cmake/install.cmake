@@ -8,5 +8,9 @@ if(TARGET parklock_exporter)
 endif()
 install(TARGETS parklock_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(FILES ${PROJECT_SOURCE_DIR}/interposer/include/parklock.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# The .pc file finds its prefix from where it lies (${pcfiledir}), so it
+# stays right for `cmake --install --prefix` and DESTDIR installs.
+file(RELATIVE_PATH PARKLOCK_PC_TO_PREFIX /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
+string(REGEX REPLACE "/$" "" PARKLOCK_PC_TO_PREFIX ${PARKLOCK_PC_TO_PREFIX})
 configure_file(${CMAKE_CURRENT_LIST_DIR}/parklock.pc.in ${PROJECT_BINARY_DIR}/parklock.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/parklock.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

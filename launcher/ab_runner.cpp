@@ -55,12 +55,17 @@ RunOutput run_server_and_load(const RunContext& run, const Environment& base) {
   std::string port = std::to_string(pick_free_port());
   Placeholders values = {{"port", port}, {"json", output.loadgen_json_path.string()}};
 
+  // {url}: a server given {port} is at http://127.0.0.1:{port}; any other
+  // says where it is in its "listening on URL" line, waited for when the
+  // load or the health check need the URL.
+  bool port_given = mentions(*workload.server, "port");
+  if (port_given) values["url"] = "http://127.0.0.1:" + port;
+  bool url_needed = mentions(*workload.load, "url") || (workload.health && mentions(*workload.health, "url"));
+
   ServerSpec server_spec;
   server_spec.command = substitute(*workload.server, values);
   if (workload.health) server_spec.health = substitute(*workload.health, values);
-  // {url} comes from the server's own line unless it was given the port.
-  bool url_needed = mentions(*workload.load, "url") || (workload.health && mentions(*workload.health, "url"));
-  server_spec.wants_listening_url = url_needed && !mentions(*workload.server, "port");
+  server_spec.wants_listening_url = url_needed && !port_given;
   server_spec.ready_timeout = workload.ready_timeout;
   server_spec.grace = workload.grace;
   server_spec.environment = environment_for(run.arm, base, run.plan.library);
@@ -68,8 +73,9 @@ RunOutput run_server_and_load(const RunContext& run, const Environment& base) {
   server_spec.stderr_path = file_of(run, ".server.stderr");
   ServerSession server(server_spec);
 
-  std::string url = server.listening_url().empty() ? "http://127.0.0.1:" + port : server.listening_url();
-  values["url"] = url;
+  if (!port_given)
+    values["url"] = server.listening_url().empty() ? "http://127.0.0.1:" + port : server.listening_url();
+  const std::string& url = values["url"];
   ChildSpec load{{"/bin/sh", "-c", substitute(*workload.load, values)}, without_preload(base),
                  output.stdout_path, output.stderr_path};
   set_variable(load.environment, "PARKLOCK_AB_JSON", output.loadgen_json_path.string());

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 namespace parklock::launcher {
 namespace {
@@ -32,10 +34,14 @@ void stop_children_and_die(int signal_number) {
   raise(signal_number);
 }
 
-void install_signal_handlers_once() {
-  static bool installed = false;
-  if (installed) return;
-  installed = true;
+// Once per launcher: the signal handlers, and becoming the subreaper of
+// what the children start, so that a server's own children, orphaned when
+// it is stopped, are reaped here rather than lingering as zombies.
+void prepare_parent_once() {
+  static bool prepared = false;
+  if (prepared) return;
+  prepared = true;
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
   struct sigaction action {};
   action.sa_handler = stop_children_and_die;
   sigemptyset(&action.sa_mask);
@@ -92,7 +98,7 @@ std::string ExitStatus::describe() const {
 }
 
 ChildProcess::ChildProcess(const ChildSpec& spec) {
-  install_signal_handlers_once();
+  prepare_parent_once();
   SpawnActions actions;
   constexpr int kFlags = O_WRONLY | O_CREAT | O_TRUNC;
   posix_spawn_file_actions_addopen(actions.get(), STDIN_FILENO, "/dev/null", O_RDONLY, 0);
@@ -156,14 +162,22 @@ std::optional<ExitStatus> ChildProcess::wait_for(std::chrono::milliseconds timeo
 }
 
 ExitStatus ChildProcess::stop(std::chrono::milliseconds grace) {
-  if (auto status = poll()) {
-    kill(-pid_, SIGKILL);  // whatever it left running in its group
-    return *status;
+  auto status = poll();
+  if (!status) {
+    kill(-pid_, SIGTERM);
+    status = wait_for(grace);
   }
-  kill(-pid_, SIGTERM);
-  auto status = wait_for(grace);
+  // Whatever is left in its group (a shell's children, a process that
+  // ignored SIGTERM) is killed, and waited for until the group is gone,
+  // so nothing it started outlives the stop.
   kill(-pid_, SIGKILL);
   if (!status) status = wait_for(std::chrono::milliseconds(-1));
+  auto deadline = std::chrono::steady_clock::now() + grace + std::chrono::seconds(5);
+  while (kill(-pid_, 0) == 0 && std::chrono::steady_clock::now() < deadline) {
+    while (waitpid(-pid_, nullptr, WNOHANG) > 0) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   return *status;
 }
 
