@@ -63,7 +63,7 @@ void remove_variable(Environment& environment, std::string_view name) {
 void add_stack_options(CLI::App& command, PreloadSettings& settings) {
   command.add_option("--stack-depth", settings.stack_depth,
                      "Frames recorded per contended call-site (default 8)")
-      ->check(CLI::Range(1, 64));
+      ->check(CLI::Range(1, 32));
   command.add_option("--sample", settings.sample,
                      "Capture a stack for 1 in N contended events (counts and times stay exact)")
       ->check(CLI::PositiveNumber);
