@@ -15,10 +15,11 @@ const std::vector<Arm>& all_arms() {
     PreloadSettings record;
     record.record = true;
     return std::vector<Arm>{
-        {"glibc", "glibc's locks (no preload)", false, {}},
+        {"glibc", "glibc's locks: no preload", false, {}},
         {"parklock", "parklock's locks, recording off", true, {}},
-        {"observe", "glibc's lock algorithms, contention recorded (PARKLOCK_LOCKS=glibc)", true, observe},
-        {"record", "parklock's locks, contention recorded", true, record},
+        {"observe", "glibc's lock algorithms, contention recorded: PARKLOCK_LOCKS=glibc PARKLOCK_RECORD=1", true,
+         observe},
+        {"record", "parklock's locks, contention recorded: PARKLOCK_RECORD=1", true, record},
     };
   }();
   return arms;

@@ -124,12 +124,13 @@ void run_ab_command(const AbOptions& options) {
 void add_ab_command(CLI::App& app) {
   auto options = std::make_shared<AbOptions>();
   auto* ab = app.add_subcommand("ab", "Run a workload without and with parklock, alternating, and compare");
+  std::string arms = "Arms (each round runs every arm once, in --arms order):\n";
+  for (const auto& arm : all_arms()) arms += "  " + arm.name + std::string(10 - arm.name.size(), ' ') + arm.description + "\n";
   ab->footer(
       "Forms: parklock ab [OPTIONS] -- CMD [ARGS...]\n"
-      "       parklock ab [OPTIONS] --server \"CMD\" --load \"CMD\" [--health URL]\n\n"
-      "Arms: glibc (no preload), parklock, observe (glibc's algorithms, contention\n"
-      "recorded: PARKLOCK_LOCKS=glibc PARKLOCK_RECORD=1), record (parklock, contention\n"
-      "recorded: PARKLOCK_RECORD=1). Each round runs every arm once, in --arms order.\n\n"
+      "       parklock ab [OPTIONS] --server \"CMD\" --load \"CMD\" [--health URL]\n\n" +
+      arms +
+      "\n"
       "Placeholders, filled in per run in the command, --server, --load and --health:\n"
       "  {json}  a fresh file for the load's JSON summary (also $PARKLOCK_AB_JSON)\n"
       "  {port}  a free port on 127.0.0.1 for the server\n"
