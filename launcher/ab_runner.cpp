@@ -80,7 +80,12 @@ RunOutput run_server_and_load(const RunContext& run, const Environment& base) {
                  output.stdout_path, output.stderr_path};
   set_variable(load.environment, "PARKLOCK_AB_JSON", output.loadgen_json_path.string());
   set_variable(load.environment, "PARKLOCK_AB_URL", url);
-  output.wall_seconds = run_to_completion(load, workload.timeout, "the load");
+  try {
+    output.wall_seconds = run_to_completion(load, workload.timeout, "the load");
+  } catch (const std::runtime_error&) {
+    server.check_running();  // a server that died is the story, not the load's failure
+    throw;
+  }
   server.check_running();
   server.stop();
   return output;
@@ -106,11 +111,10 @@ AbResults run_ab(const AbPlan& plan, const Metric& metric, std::ostream& progres
   int done = 0;
   for (int round = 1 - plan.warmup; round <= plan.runs; ++round) {
     bool warmup = round <= 0;
-    std::string round_name = warmup ? "warm-up " + std::to_string(round + plan.warmup) : "round " + std::to_string(round);
+    std::string number = std::to_string(warmup ? round + plan.warmup : round);
+    std::string round_name = (warmup ? "warm-up " : "round ") + number;
     for (const auto& arm : plan.arms) {
-      std::string tag = (warmup ? "warmup-" + std::to_string(round + plan.warmup) : "round-" + std::to_string(round)) +
-                        "." + arm.name;
-      RunContext run{plan, arm, tag};
+      RunContext run{plan, arm, (warmup ? "warmup-" : "round-") + number + "." + arm.name};
       try {
         RunOutput output = plan.workload.server ? run_server_and_load(run, base) : run_plain(run, base);
         double value = metric.read(output);

@@ -238,6 +238,11 @@ class AbTest(unittest.TestCase):
         self.assertIn("exited before it was ready (exit status 3)", result.stderr)
         self.assertIn("bad config", result.stderr)
 
+    def test_server_that_dies_during_the_load(self):
+        result = self.ab("--runs", "3", "--server", f"python3 {STUB_SERVER} --die-on-work",
+                         "--load", f"python3 {STUB_LOAD} --url {{url}} --json {{json}}", expect=1)
+        self.assertIn("the server exited during the load (exit status 5)", result.stderr)
+
     def test_failing_and_hanging_commands(self):
         failed = self.ab("--runs", "3", "--", "sh", "-c", "echo oops >&2; exit 1", expect=1)
         self.assertIn("failed (exit status 1)", failed.stderr)

@@ -2,7 +2,7 @@
 """A small HTTP server for the A/B runner's tests: it listens on 127.0.0.1,
 prints "listening on http://127.0.0.1:PORT" once it accepts, answers
 GET /health and GET /work (a little work under a lock, from a thread per
-request), and can misbehave on request (ignore SIGTERM, never get ready).
+request), and can misbehave on request (ignore SIGTERM, never get ready, die mid-load).
 Its PID goes to --pid-dir, so a test can check that it was stopped."""
 import argparse
 import http.server
@@ -17,6 +17,7 @@ parser.add_argument("--port", type=int, default=0)
 parser.add_argument("--pid-dir")
 parser.add_argument("--ignore-sigterm", action="store_true")
 parser.add_argument("--never-ready", action="store_true")
+parser.add_argument("--die-on-work", action="store_true", help="exit with status 5 on the first /work")
 args = parser.parse_args()
 
 if args.pid_dir:
@@ -38,6 +39,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.path == "/health":
             body = b"ok\n"
         elif self.path == "/work":
+            if args.die_on_work:
+                os._exit(5)
             with counter_lock:
                 counter += 1
                 body = str(counter).encode() + b"\n"
