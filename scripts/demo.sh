@@ -13,7 +13,8 @@ preload="$PWD/$build_dir/lib/libparklock.so"
 export BUILD_DIR=$build_dir
 
 echo "== lock_storm (queue + condvars + shared table, 4 producers, 8 workers)"
-scripts/ab.sh --runs 3 -- "$build_dir/bin/lock_storm" --producers=4 --workers=8 --jobs=200000
+"$build_dir/bin/parklock" ab --runs 3 --same-output --plot "$build_dir/lock_storm-ab.png" \
+  -- "$build_dir/bin/lock_storm" --producers=4 --workers=8 --jobs=200000
 
 engine="$build_dir/bin/parklock-engine"
 echo "== parklock-engine bench (tiny model, CPU backend, 16 in-process clients)"

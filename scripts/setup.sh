@@ -8,5 +8,5 @@ cd "$(dirname "$0")"
   libunwind-dev prometheus-cpp-dev libdw-dev \
   libcpp-httplib-dev nlohmann-json3-dev libcli11-dev \
   libopenblas-dev \
-  prometheus gnuplot-nox python3 \
+  prometheus gnuplot-nox python3 python3-prometheus-client \
   curl procps
