@@ -17,10 +17,11 @@ int main(int argc, char** argv) {
   app.require_subcommand(0, 1);
   parklock::launcher::add_run_command(app);
   parklock::launcher::add_ab_command(app);
+  parklock::launcher::add_report_command(app);
   try {
     app.parse(argc, argv);
     if (app.get_subcommands().empty())
-      throw parklock::launcher::UsageError("a subcommand is required: run or ab (see --help)");
+      throw parklock::launcher::UsageError("a subcommand is required: run, ab or report (see --help)");
   } catch (const CLI::ParseError& e) {
     // --help and --version are "errors" with status 0; CLI11 prints them and
     // every real parse mistake, which is status 2.

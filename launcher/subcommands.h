@@ -14,4 +14,7 @@ void add_run_command(CLI::App& app);
 // the workload without and with the preload, alternating, compared.
 void add_ab_command(CLI::App& app);
 
+// `parklock report DUMP.json [--top N]`: the exit report of a dump.
+void add_report_command(CLI::App& app);
+
 }  // namespace parklock::launcher

@@ -13,6 +13,7 @@ import urllib.request
 
 LIB = os.environ["PARKLOCK_LIB"]
 PROGRAM = os.environ["CONTENDED_SITES"]
+CLI = os.environ["PARKLOCK_CLI"]
 TIMEOUT_S = 120
 
 
@@ -197,6 +198,21 @@ class KnownSites(unittest.TestCase):
             self.assertLessEqual(len(sites[0]["stack"]), 4)
             self.assertEqual(sum(sites[0]["wait"]["buckets"]), w["count"])
         self.assertGreaterEqual(dump["counters"]["contended_acquisitions"], sum(w["count"] for w in waits))
+
+    def test_launcher_report_of_a_dump_is_the_exit_report(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            report, dump = os.path.join(tmp, "report.txt"), os.path.join(tmp, "dump.json")
+            proc = subprocess.run([CLI, "run", "--dump", dump, "--report", report, "--", PROGRAM],
+                                  env=preload_env(), capture_output=True, text=True, timeout=TIMEOUT_S)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            rendered = subprocess.run([CLI, "report", dump, "--top", "50"], capture_output=True, text=True,
+                                      timeout=TIMEOUT_S)
+            self.assertEqual(rendered.returncode, 0, rendered.stderr)
+            self.assertEqual(rendered.stdout, open(report).read())
+            self.assertIn("wait_on_orders", rendered.stdout)
+            bad = subprocess.run([CLI, "report", report], capture_output=True, text=True, timeout=TIMEOUT_S)
+            self.assertNotEqual(bad.returncode, 0)
+            self.assertIn("is not JSON", bad.stderr)
 
     def test_observe_only_records_under_glibc_locks(self):
         with Running(locks="glibc") as run:
