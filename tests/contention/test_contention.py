@@ -54,17 +54,22 @@ def preload_env(**settings):
 
 
 class Running:
-    """contended_sites with --hold-open, its metrics endpoint on a free port."""
+    """contended_sites with --hold-open, its metrics endpoint on a free port
+    (or on settings["metrics"])."""
 
     def __init__(self, *args, **settings):
-        self.proc = subprocess.Popen([PROGRAM, "--hold-open", *args], env=preload_env(metrics="127.0.0.1:0", **settings),
+        settings.setdefault("metrics", "127.0.0.1:0")
+        self.proc = subprocess.Popen([PROGRAM, "--hold-open", *args], env=preload_env(**settings),
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        announce = self.proc.stderr.readline()
-        match = re.search(r"metrics at (http://\S+)", announce)
-        if not match:
-            self.proc.kill()
-            raise AssertionError("no metrics announcement on stderr: %r" % announce)
-        self.url = match.group(1)
+        if settings["metrics"].endswith(":0"):
+            announce = self.proc.stderr.readline()
+            match = re.search(r"metrics at (http://\S+)", announce)
+            if not match:
+                self.proc.kill()
+                raise AssertionError("no metrics announcement on stderr: %r" % announce)
+            self.url = match.group(1)
+        else:
+            self.url = "http://%s/metrics" % settings["metrics"]
         lines = []
         for line in self.proc.stdout:
             lines.append(line)
@@ -233,6 +238,27 @@ class KnownSites(unittest.TestCase):
                       if dict(labels).get("site", "").startswith(w["function"]) and w["where"] in dict(labels)["site"]
                       and dict(labels).get("lock") == w["lock"]]
             self.assertEqual(values, [w["count"]], text)
+
+
+class RealPrometheus(unittest.TestCase):
+    """Debian's Prometheus scrapes the preload's endpoint; PromQL finds the call-sites."""
+
+    def test_promql_topk_of_wait_rate_returns_the_call_sites(self):
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "prometheus"))
+        from prometheus_harness import PrometheusServer, free_port
+        if not shutil.which("prometheus"):
+            self.skipTest("prometheus not installed (Debian package prometheus)")
+        port = free_port()
+        with Running(metrics="127.0.0.1:%d" % port) as run, PrometheusServer(["127.0.0.1:%d" % port]) as prometheus:
+            waits, _ = expectations(run.stdout)
+            prometheus.wait_for_scrapes(3)
+            result = prometheus.query("topk(5, sum by (site, lock) (rate(parklock_lock_wait_seconds_sum[1m])))")
+            found = {(r["metric"].get("site", ""), r["metric"].get("lock")) for r in result}
+            for w in waits:
+                self.assertTrue(any(site.startswith(w["function"]) and w["where"] in site and lock == w["lock"]
+                                    for site, lock in found), "%s not in %s" % (w, found))
+            counts = prometheus.query('sum by (lock) (parklock_lock_wait_seconds_count{lock="orders"})')
+            self.assertEqual([float(r["value"][1]) for r in counts], [float(waits[0]["count"])])
 
 
 if __name__ == "__main__":
