@@ -78,9 +78,8 @@ void check_shape(const LlamaShape& s, const CudaLlamaOptions& o) {
     bad_input("CudaLlama: NH / NKV must be a whole number <= " + std::to_string(kDecodeMaxGroup));
   if (s.head_dim != 16 && s.head_dim != 32 && s.head_dim != 64 && s.head_dim != 128)
     bad_input("CudaLlama: head_dim must be 16, 32, 64 or 128");
-  // cuBLASLt wants 16-byte aligned rows: every GEMM dimension a multiple of 8.
-  if (s.hidden_size % 8 || s.ffn_size % 8)
-    bad_input("CudaLlama: hidden and ffn sizes must be multiples of 8");
+  // GEMM dimensions need not be multiples of 8: cuBLASLt's heuristic then
+  // picks a kernel for narrower alignment (slower; GemmLt throws if none).
   if (o.num_kv_blocks <= 0 || o.block_size <= 0 || o.max_batch <= 0 || o.max_forward_tokens <= 0)
     bad_input("CudaLlama: options must be positive");
 }
