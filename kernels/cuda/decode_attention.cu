@@ -34,8 +34,11 @@ DecodeSplit plan_decode_split(int num_seqs, int num_kv_heads, int max_context, i
   const int ctas = num_seqs * num_kv_heads;
   const int tiles = (max_context + kDecodeKeyTile - 1) / kDecodeKeyTile;
   if (ctas >= sm_count || tiles <= 1) return {.partition_size = tiles * kDecodeKeyTile, .max_splits = 1};
-  const int wanted = (2 * sm_count + ctas - 1) / ctas;
-  const int tiles_per_split = std::max(1, (tiles + wanted - 1) / wanted);
+  // Partitions as short as the CTA count allows (one key tile when few
+  // CTAs), so that the contexts actually present, usually far below the
+  // capacity, still spread over many CTAs; splits past a context's end cost
+  // an empty CTA each.
+  const int tiles_per_split = std::max(1, (2 * ctas + sm_count - 1) / sm_count);
   return {.partition_size = tiles_per_split * kDecodeKeyTile,
           .max_splits = (tiles + tiles_per_split - 1) / tiles_per_split};
 }

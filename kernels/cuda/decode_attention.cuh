@@ -27,9 +27,10 @@ struct DecodeSplit {
   int max_splits = 1;      // grid depth; 1 = no split, no reduction
 };
 
-// Split-K policy: split only when num_seqs * NKV CTAs would leave most
-// multiprocessors idle, aiming at about two CTAs per multiprocessor over
-// max_context keys (the capacity a graph is captured for).
+// Split-K policy: split only when num_seqs * NKV CTAs would not fill the
+// multiprocessors, into partitions short enough to give the contexts present
+// about two CTAs per multiprocessor. max_context is the capacity a graph is
+// captured for: every context must be <= partition_size * max_splits.
 DecodeSplit plan_decode_split(int num_seqs, int num_kv_heads, int max_context, int sm_count);
 
 struct DecodeAttentionParams {
