@@ -9,7 +9,11 @@
 //
 // Each shape's heuristic choice is looked up once and cached, so steady
 // state (and CUDA graph capture, which must not allocate) only calls
-// cublasLtMatmul. Not thread-safe: one GemmLt per stream owner.
+// cublasLtMatmul. Shapes that recur every step (the decode buckets) may ask
+// to be tuned: on first use the heuristic's best kTunedCandidates are timed
+// on the real operands and the fastest is cached (cuBLASLt's first choice
+// is not always the fastest at M = 1..16, where a GEMM is a weight stream).
+// Not thread-safe: one GemmLt per stream owner.
 #pragma once
 
 #include <cublasLt.h>
@@ -27,6 +31,7 @@ namespace parklock::kernels::cuda {
 // largest-tile kernels and split-K reductions need it); 4 MiB is enough on
 // earlier architectures.
 inline constexpr size_t kHopperGemmWorkspaceBytes = 32u << 20;
+inline constexpr int kTunedCandidates = 8;
 
 enum class GemmOutType { kBf16, kF32 };
 
@@ -39,6 +44,10 @@ struct GemmParams {
   void* y = nullptr;                 // [m, n] device, row-major, of out_type
   GemmOutType out_type = GemmOutType::kBf16;
   float beta = 0.f;  // 0 overwrites y, 1 accumulates into it
+  // Time the candidates on first use of this shape (beta must be 0: the
+  // timing runs overwrite y). Synchronises the stream once; never while
+  // capturing a graph (capture only after a first eager run).
+  bool tune = false;
 };
 
 class GemmLt {
@@ -60,8 +69,10 @@ class GemmLt {
     cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;
     cublasLtMatmulAlgo_t algo{};
   };
-  using Key = std::tuple<int, int, int, GemmOutType, bool>;  // m, n, k, out type, accumulate
-  const Plan& plan_for(const GemmParams& p);
+  using Key = std::tuple<int, int, int, GemmOutType, bool, bool>;  // m, n, k, out type, accumulate, tuned
+  const Plan& plan_for(const GemmParams& p, cudaStream_t stream);
+  cublasLtMatmulAlgo_t fastest(const GemmParams& p, const Plan& plan, const cublasLtMatmulHeuristicResult_t* results,
+                               int count, cudaStream_t stream);
 
   cublasLtHandle_t handle_ = nullptr;
   DeviceBuffer<unsigned char> workspace_;

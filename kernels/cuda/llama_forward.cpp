@@ -231,13 +231,14 @@ bf16* CudaLlama::v_layer(int l) const {
 void CudaLlama::enqueue_layers(int rows, const int32_t* tokens, const int32_t* positions, const int32_t* slots,
                                const Attention& attention) {
   const int h = shape_.hidden_size, f = shape_.ffn_size, qkv_dim = shape_.qkv_dim();
+  const bool tune = attention.decode;  // decode buckets recur every step: worth timing once
   gather_rows<float>({.num_rows = rows, .dim = h, .index = tokens, .table = embed_.data(), .out = x_.data()}, stream_);
   add_rms_norm({.rows = rows, .dim = h, .residual = x_.data(), .delta = nullptr,
                 .weight = layers_[0].attn_norm.data(), .out = xn_.data(), .eps = shape_.rms_eps},
                stream_);
   for (int l = 0; l < shape_.num_layers; ++l) {
     const Layer& w = layers_[l];
-    gemm_.run({.m = rows, .n = qkv_dim, .k = h, .x = xn_.data(), .w = w.qkv.data(), .y = qkv_.data()}, stream_);
+    gemm_.run({.m = rows, .n = qkv_dim, .k = h, .x = xn_.data(), .w = w.qkv.data(), .y = qkv_.data(), .tune = tune}, stream_);
     rope_kv_write({.num_tokens = rows, .num_heads = shape_.num_heads, .num_kv_heads = shape_.num_kv_heads,
                    .head_dim = shape_.head_dim, .block_size = options_.block_size, .qkv = qkv_.data(),
                    .positions = positions, .slot_mapping = slots,
@@ -263,13 +264,13 @@ void CudaLlama::enqueue_layers(int rows, const int32_t* tokens, const int32_t* p
       a.out_stride = shape_.q_dim();
       prefill_attention(a, stream_);
     }
-    gemm_.run({.m = rows, .n = h, .k = shape_.q_dim(), .x = attn_.data(), .w = w.o.data(), .y = proj_.data()}, stream_);
+    gemm_.run({.m = rows, .n = h, .k = shape_.q_dim(), .x = attn_.data(), .w = w.o.data(), .y = proj_.data(), .tune = tune}, stream_);
     add_rms_norm({.rows = rows, .dim = h, .residual = x_.data(), .delta = proj_.data(), .weight = w.mlp_norm.data(),
                   .out = xn_.data(), .eps = shape_.rms_eps},
                  stream_);
-    gemm_.run({.m = rows, .n = 2 * f, .k = h, .x = xn_.data(), .w = w.gate_up.data(), .y = gate_up_.data()}, stream_);
+    gemm_.run({.m = rows, .n = 2 * f, .k = h, .x = xn_.data(), .w = w.gate_up.data(), .y = gate_up_.data(), .tune = tune}, stream_);
     swiglu({.rows = rows, .dim = f, .gate_up = gate_up_.data(), .out = act_.data()}, stream_);
-    gemm_.run({.m = rows, .n = h, .k = f, .x = act_.data(), .w = w.down.data(), .y = proj_.data()}, stream_);
+    gemm_.run({.m = rows, .n = h, .k = f, .x = act_.data(), .w = w.down.data(), .y = proj_.data(), .tune = tune}, stream_);
     const bf16* next_norm = l + 1 < shape_.num_layers ? layers_[l + 1].attn_norm.data() : final_norm_.data();
     add_rms_norm({.rows = rows, .dim = h, .residual = x_.data(), .delta = proj_.data(), .weight = next_norm,
                   .out = xn_.data(), .eps = shape_.rms_eps},
@@ -399,7 +400,7 @@ void CudaLlama::enqueue_decode(Bucket& bk) {
   enqueue_layers(bk.batch, bk.tokens, bk.positions, bk.slots, attention);
   const bf16* head = tied_ ? embed_.data() : lm_head_.data();
   gemm_.run({.m = bk.batch, .n = shape_.vocab_size, .k = shape_.hidden_size, .x = xn_.data(), .w = head,
-             .y = logits_.data(), .out_type = GemmOutType::kF32},
+             .y = logits_.data(), .out_type = GemmOutType::kF32, .tune = true},
             stream_);
   sample_tokens({.num_rows = bk.batch, .vocab = shape_.vocab_size, .logits = logits_.data(),
                  .temperature = bk.temperature, .top_k = bk.top_k, .top_p = bk.top_p,

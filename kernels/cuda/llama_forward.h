@@ -117,6 +117,10 @@ class CudaLlama {
   // ([batch, V] host). Synchronous (waits for the sampled tokens only).
   void decode(std::span<const DecodeInput> batch, int32_t* next_tokens, float* logits = nullptr);
 
+  // Graph replay on or off from the next decode() on (captured graphs are
+  // kept); the same kernels run either way.
+  void set_use_graphs(bool on) { options_.use_graphs = on; }
+
   // Copies every layer's keys and values of block src to block dst.
   void copy_kv_block(int src, int dst);
 
