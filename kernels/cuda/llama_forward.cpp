@@ -183,6 +183,10 @@ CudaLlama::CudaLlama(const LlamaShape& shape, const LlamaHostWeights& weights, c
     if (bk->split.max_splits > 1)
       partials = std::max(partials, decode_partials_floats(bk->batch, shape.num_heads, shape.head_dim, bk->split.max_splits));
   partials_ = DeviceBuffer<float>(partials);
+  // The uploads and memsets above ran on the legacy default stream, which
+  // the non-blocking stream_ does not wait for (and cudaMemset, or a copy
+  // from pageable memory, may return before the device is done).
+  PARKLOCK_CUDA_CHECK(cudaDeviceSynchronize());
 }
 
 CudaLlama::~CudaLlama() {
