@@ -4,7 +4,8 @@
 # model and serving libraries as CPU references, the CUDA tests and the
 # benchmark; no OpenBLAS, Google Benchmark or installed GoogleTest needed),
 # runs the parity tests, the decode benchmark and the PyTorch baseline
-# (decode_graph.py) in the same sitting, and prints one summary last.
+# (decode_graph.py) in the same sitting, then the kernel tests under
+# compute-sanitizer, and prints one summary last.
 #
 # Prepare on the development machine with scripts/gpu-carry.sh, then send
 # the tree with .gpu-carry carried; full logs and JSON go to $OUT (or
@@ -49,5 +50,15 @@ if [[ -n "$anchor" ]]; then
   OUT=$out timeout 180 python3 "$anchor" > "$out/torch.log" 2>&1 && status_torch=ok || status_torch=failed
 fi
 
+# Last, as it is the slowest and optional: the kernel tests under
+# compute-sanitizer's memcheck (out-of-bounds and misaligned accesses).
+# SANITIZE=0 skips it.
+status_memcheck=skipped
+if [[ $status_build == ok && ${SANITIZE:-1} == 1 ]] && command -v compute-sanitizer > /dev/null; then
+  timeout 150 compute-sanitizer --tool memcheck --error-exitcode 9 "$build/bin/parklock_kernels_cuda_tests" \
+    --gtest_filter='-CudaLlamaParity.BatchedEqualsUnbatched:Sampling.DrawsFollowTheTruncatedSoftmax' \
+    > "$out/memcheck.log" 2>&1 && status_memcheck=ok || status_memcheck=failed
+fi
+
 python3 scripts/gpu_check_summary.py "$out" "build=$status_build" "tests=$status_tests" \
-  "bench=$status_bench" "torch=$status_torch"
+  "bench=$status_bench" "torch=$status_torch" "memcheck=$status_memcheck"

@@ -22,7 +22,8 @@ def main():
     statuses = dict(a.split("=", 1) for a in sys.argv[2:])
     print("\n===== gpu-check summary =====")
     print("steps: " + ", ".join(f"{k} {v}" for k, v in statuses.items()))
-    logs = {"build": "build.log", "tests": "parity.log", "bench": "bench.log", "torch": "torch.log"}
+    logs = {"build": "build.log", "tests": "parity.log", "bench": "bench.log", "torch": "torch.log",
+            "memcheck": "memcheck.log"}
     for step, status in statuses.items():
         if status == "failed" and step in logs:
             try:
@@ -62,6 +63,13 @@ def main():
             hidden = f.read()
         m = re.search(r"\[  SKIPPED \] (\d+) test", hidden)
         print(f"with devices hidden: {m.group(1) if m else '?'} tests skipped")
+    except OSError:
+        pass
+
+    try:
+        with open(os.path.join(out, "memcheck.log")) as f:
+            errors = [l.strip() for l in f if "ERROR SUMMARY" in l]
+        print("compute-sanitizer memcheck: " + (errors[-1] if errors else "no summary line"))
     except OSError:
         pass
 
