@@ -5,7 +5,10 @@
 // upload to sampled tokens read back), prefill time of one long prompt, the
 // device's copy bandwidth, and the weight-streaming floor of a decode step
 // (bf16 weight bytes / copy bandwidth) with the share of it reached at
-// batch 1. Exits 0 with a message when no device is present.
+// batch 1. Also each batch's device time per step from back-to-back graph
+// replays (the way decode_graph.py times PyTorch), without the host's
+// upload / read-back / synchronisation. Exits 0 with a message when no
+// device is present.
 //
 //   cuda_decode_bench [--model=tinyllama-1.1b] [--batches=1,16,64,256]
 //                     [--prompt=128] [--generate=128] [--prefill=512] [--json=PATH]
@@ -79,6 +82,7 @@ struct BatchResult {
   double step_ms_median;  // decode
   double step_ms_mean;
   double tokens_per_s;    // batch / mean step
+  double replay_ms;       // device time per step: back-to-back graph replays, no host round trip
 };
 
 int32_t argmax(const float* row, int n) { return static_cast<int32_t>(std::max_element(row, row + n) - row); }
@@ -122,8 +126,9 @@ BatchResult run_batch(CudaLlama& model, const Options& o, int batch, int block_s
     cur = next;
   }
   const double mean = std::accumulate(step_ms.begin(), step_ms.end(), 0.0) / step_ms.size();
+  model.replay_decode_ms(batch, 5);  // warm-up
   return {.batch = batch, .prefill_ms = prefill_ms, .step_ms_median = median(step_ms), .step_ms_mean = mean,
-          .tokens_per_s = batch / (mean * 1e-3)};
+          .tokens_per_s = batch / (mean * 1e-3), .replay_ms = model.replay_decode_ms(batch, 50)};
 }
 
 int run(int argc, char** argv) {
@@ -174,13 +179,13 @@ int run(int argc, char** argv) {
   std::printf("prefill %d tokens: %.2f ms (%.0f tokens/s)\n", o.prefill, prefill, o.prefill / (prefill * 1e-3));
 
   std::vector<BatchResult> results;
-  std::printf("\n%6s %14s %14s %12s %14s %10s\n", "batch", "ms/step (med)", "ms/step (mean)", "tokens/s",
-              "prefill ms", "of floor");
+  std::printf("\n%6s %14s %14s %12s %14s %12s %10s\n", "batch", "ms/step (med)", "ms/step (mean)", "tokens/s",
+              "prefill ms", "replay ms", "of floor");
   for (const int b : o.batches) {
     const BatchResult r = run_batch(model, o, b, block_size, max_forward_tokens);
     results.push_back(r);
-    std::printf("%6d %14.3f %14.3f %12.0f %14.1f %9.0f%%\n", r.batch, r.step_ms_median, r.step_ms_mean, r.tokens_per_s,
-                r.prefill_ms, 100.0 * floor_ms / r.step_ms_median);
+    std::printf("%6d %14.3f %14.3f %12.0f %14.1f %12.3f %9.0f%%\n", r.batch, r.step_ms_median, r.step_ms_mean,
+                r.tokens_per_s, r.prefill_ms, r.replay_ms, 100.0 * floor_ms / r.step_ms_median);
   }
 
   if (!o.json.empty()) {
@@ -193,7 +198,7 @@ int run(int argc, char** argv) {
       const BatchResult& r = results[i];
       js << "    {\"batch\": " << r.batch << ", \"ms_per_step\": " << r.step_ms_median
          << ", \"ms_per_step_mean\": " << r.step_ms_mean << ", \"decode_tok_s\": " << r.tokens_per_s
-         << ", \"prefill_ms\": " << r.prefill_ms << "}" << (i + 1 < results.size() ? "," : "") << "\n";
+         << ", \"prefill_ms\": " << r.prefill_ms << ", \"replay_ms\": " << r.replay_ms << "}" << (i + 1 < results.size() ? "," : "") << "\n";
     }
     js << "  ]\n}\n";
   }

@@ -497,6 +497,23 @@ void CudaLlama::decode(std::span<const DecodeInput> batch, int32_t* next_tokens,
   }
 }
 
+double CudaLlama::replay_decode_ms(int batch, int replays) {
+  Bucket& bk = bucket_for(batch);
+  if (!bk.graph) throw std::logic_error("replay_decode_ms: no decode graph captured for this batch size yet");
+  cudaEvent_t start, stop;
+  PARKLOCK_CUDA_CHECK(cudaEventCreate(&start));
+  PARKLOCK_CUDA_CHECK(cudaEventCreate(&stop));
+  PARKLOCK_CUDA_CHECK(cudaEventRecord(start, stream_));
+  for (int r = 0; r < replays; ++r) PARKLOCK_CUDA_CHECK(cudaGraphLaunch(bk.graph, stream_));
+  PARKLOCK_CUDA_CHECK(cudaEventRecord(stop, stream_));
+  PARKLOCK_CUDA_CHECK(cudaEventSynchronize(stop));
+  float ms = 0;
+  PARKLOCK_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
+  cudaEventDestroy(start);
+  cudaEventDestroy(stop);
+  return ms / replays;
+}
+
 void CudaLlama::copy_kv_block(int src, int dst) {
   if (src < 0 || src >= options_.num_kv_blocks || dst < 0 || dst >= options_.num_kv_blocks)
     throw std::out_of_range("copy_kv_block: block outside [0, " + std::to_string(options_.num_kv_blocks) + ")");

@@ -117,6 +117,13 @@ class CudaLlama {
   // ([batch, V] host). Synchronous (waits for the sampled tokens only).
   void decode(std::span<const DecodeInput> batch, int32_t* next_tokens, float* logits = nullptr);
 
+  // For benchmarks: device time of one decode step without the host round
+  // trip, as the mean over `replays` back-to-back replays of the graph of
+  // the bucket serving `batch` with its last inputs (idempotent: the same
+  // KV slots are rewritten with the same values). Throws std::logic_error
+  // when that bucket has no graph yet (it needs one decode() with graphs on).
+  double replay_decode_ms(int batch, int replays);
+
   // Graph replay on or off from the next decode() on (captured graphs are
   // kept); the same kernels run either way.
   void set_use_graphs(bool on) { options_.use_graphs = on; }
