@@ -1,0 +1,28 @@
+# Runs the CUDA test binary with every device hidden (CUDA_VISIBLE_DEVICES=-1)
+# and checks that it starts, exits 0, runs the two probe tests, and reports
+# every other test skipped with the probe's reason.
+execute_process(
+  COMMAND ${CMAKE_COMMAND} -E env CUDA_VISIBLE_DEVICES=-1 ${TEST_BINARY}
+  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+message("${out}${err}")
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "test binary exited with ${rc} with devices hidden")
+endif()
+string(REGEX MATCH "\\[==========\\] ([0-9]+) tests? from [0-9]+ test suites? ran" total_line "${out}")
+set(total ${CMAKE_MATCH_1})
+string(REGEX MATCH "\\[  SKIPPED \\] ([0-9]+) tests?," skipped_line "${out}")
+set(skipped ${CMAKE_MATCH_1})
+if(NOT total OR NOT skipped)
+  message(FATAL_ERROR "could not read the test and skip counts")
+endif()
+math(EXPR ran "${total} - ${skipped}")
+if(NOT ran EQUAL 2)
+  message(FATAL_ERROR "${ran} tests ran with devices hidden; expected only the 2 DeviceProbe tests")
+endif()
+foreach(needle "[       OK ] DeviceProbe.HiddenDevicesReadAsUnavailable" "no CUDA device: ")
+  string(FIND "${out}" "${needle}" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "output lacks '${needle}'")
+  endif()
+endforeach()
+message(STATUS "${skipped} GPU tests skipped, probe tests passed")
