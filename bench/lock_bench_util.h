@@ -1,4 +1,4 @@
-// lock_bench_util.h: what mutex_bench and condvar_bench share.
+// lock_bench_util.h: what the lock benchmarks share.
 //
 //   - GlibcLocks / ParklockLocks: the same calls on the same pthread objects,
 //     glibc's and parklock's, as static functions, so each workload is one
@@ -7,7 +7,8 @@
 //   - flag parsing for our own sweep flags (taken out of argv before Google
 //     Benchmark sees it);
 //   - RatioReporter: the usual console rows, then a summary table pairing each
-//     glibc row with its parklock row and the ratio parklock/glibc.
+//     baseline row (glibc) with its twins (parklock) and the ratio
+//     twin/baseline.
 #pragma once
 
 #include <pthread.h>
@@ -23,6 +24,7 @@
 #include <ostream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <benchmark/benchmark.h>
@@ -131,14 +133,25 @@ inline long TakeIntFlag(int* argc, char** argv, const char* name, long fallback)
   return n;
 }
 
-// Prints Google Benchmark's console rows as usual, and at the end a table
-// that pairs each ".../glibc/..." row with its ".../parklock/..." twin:
-// every user counter (or, without counters, the time per iteration) with
-// the ratio parklock/glibc. With --benchmark_repetitions the medians are
-// paired.
+// Prints Google Benchmark's console rows as usual, and at the end, for each
+// Pairing, a table that pairs every row holding its `baseline` segment
+// (".../glibc/...") with its twins holding a `variant` segment instead
+// (".../parklock/..."): every user counter (or, without counters, the time
+// per iteration) with the ratio variant/baseline. With
+// --benchmark_repetitions the medians are paired.
 class RatioReporter : public benchmark::ConsoleReporter {
  public:
-  using benchmark::ConsoleReporter::ConsoleReporter;
+  struct Pairing {
+    std::string title;
+    std::string baseline;
+    std::vector<std::string> variants;
+  };
+  static Pairing GlibcVsParklock() {
+    return {"parklock vs glibc (ratio = parklock / glibc)", "glibc", {"parklock"}};
+  }
+
+  explicit RatioReporter(OutputOptions options, std::vector<Pairing> pairings = {GlibcVsParklock()})
+      : benchmark::ConsoleReporter(options), pairings_(std::move(pairings)) {}
 
   void ReportRuns(const std::vector<Run>& runs) override {
     benchmark::ConsoleReporter::ReportRuns(runs);
@@ -147,59 +160,94 @@ class RatioReporter : public benchmark::ConsoleReporter {
       const bool is_median =
           run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";
       if (run.run_type == Run::RT_Aggregate && !is_median) continue;
-      const std::string name = run.run_name.str();
-      const std::string key = PairKey(name);
-      if (rows_.find(key) == rows_.end()) order_.push_back(key);
-      Row& row = rows_[key];
-      bool is_parklock = false;
-      for (const std::string& segment : Segments(name)) is_parklock |= segment == "parklock";
-      Metrics& m = is_parklock ? row.parklock : row.glibc;
-      if (m.present && !is_median) continue;  // a median, once seen, wins
-      m.present = true;
-      m.values.clear();
-      for (const auto& [counter, value] : run.counters) m.values[counter] = value.value;
-      if (m.values.empty()) {
-        // CPU time next to wall time: on a loaded machine a single-threaded
-        // loop loses wall time to other processes, not CPU time.
-        const std::string unit = benchmark::GetTimeUnitString(run.time_unit);
-        m.values["real " + unit + "/iter"] = run.GetAdjustedRealTime();
-        m.values["cpu " + unit + "/iter"] = run.GetAdjustedCPUTime();
-      }
+      const std::string name = RowName(run.run_name.str());
+      auto [it, inserted] = rows_.try_emplace(name);
+      if (inserted) order_.push_back(name);
+      Row& row = it->second;
+      if (row.from_median && !is_median) continue;  // a median, once seen, wins
+      row.from_median = is_median;
+      row.counters.clear();
+      for (const auto& [counter, value] : run.counters) row.counters[counter] = value.value;
+      // CPU time next to wall time: on a loaded machine a single-threaded
+      // loop loses wall time to other processes, not CPU time.
+      const std::string unit = benchmark::GetTimeUnitString(run.time_unit);
+      row.times.clear();
+      row.times["real " + unit + "/iter"] = run.GetAdjustedRealTime();
+      row.times["cpu " + unit + "/iter"] = run.GetAdjustedCPUTime();
     }
   }
 
   void Finalize() override {
     benchmark::ConsoleReporter::Finalize();
-    std::ostream& out = GetOutputStream();
-    char line[160];
-    out << "\nparklock vs glibc (ratio = parklock / glibc)\n";
-    std::snprintf(line, sizeof line, "%-40s %-18s %14s %14s %8s\n", "benchmark", "metric",
-                  "glibc", "parklock", "ratio");
-    out << line;
-    for (const std::string& key : order_) {
-      const Row& row = rows_[key];
-      if (!row.glibc.present || !row.parklock.present) continue;
-      for (const auto& [metric, g] : row.glibc.values) {
-        auto it = row.parklock.values.find(metric);
-        if (it == row.parklock.values.end()) continue;
-        const double p = it->second;
-        std::snprintf(line, sizeof line, "%-40s %-18s %14.4g %14.4g %8.2f\n", key.c_str(),
-                      metric.c_str(), g, p, g != 0 ? p / g : 0.0);
-        out << line;
-      }
+    for (const Pairing& pairing : pairings_) PrintPairing(pairing);
+    GetOutputStream().flush();
+  }
+
+  // A metric (a user counter, or "real ns/iter", "cpu ms/iter", ...) of the
+  // row named `name` (without Google Benchmark's run-mode segments); false if
+  // that row or metric is missing.
+  bool Find(const std::string& name, const std::string& metric, double* value) const {
+    auto row = rows_.find(name);
+    if (row == rows_.end()) return false;
+    for (const Metrics* metrics : {&row->second.counters, &row->second.times}) {
+      auto it = metrics->find(metric);
+      if (it == metrics->end()) continue;
+      *value = it->second;
+      return true;
     }
-    out.flush();
+    return false;
   }
 
  private:
-  struct Metrics {
-    bool present = false;
-    std::map<std::string, double> values;
-  };
+  using Metrics = std::map<std::string, double>;  // metric -> value
   struct Row {
-    Metrics glibc;
-    Metrics parklock;
+    bool from_median = false;
+    Metrics counters;
+    Metrics times;
+    // What the ratio tables show: the counters, or the times without any.
+    const Metrics& shown() const { return counters.empty() ? times : counters; }
   };
+
+  void PrintPairing(const Pairing& pairing) {
+    std::ostream& out = GetOutputStream();
+    const bool one_variant = pairing.variants.size() == 1;
+    char line[200];
+    out << "\n" << pairing.title << "\n";
+    if (one_variant) {
+      std::snprintf(line, sizeof line, "%-40s %-18s %14s %14s %8s\n", "benchmark", "metric",
+                    pairing.baseline.c_str(), pairing.variants[0].c_str(), "ratio");
+    } else {
+      std::snprintf(line, sizeof line, "%-40s %-18s %-16s %14s %14s %8s\n", "benchmark", "metric",
+                    "variant", pairing.baseline.c_str(), "value", "ratio");
+    }
+    out << line;
+    for (const std::string& name : order_) {
+      std::vector<std::string> segments = Segments(name);
+      size_t role = 0;
+      while (role < segments.size() && segments[role] != pairing.baseline) ++role;
+      if (role == segments.size()) continue;
+      std::vector<std::string> key_segments = segments;
+      key_segments.erase(key_segments.begin() + long(role));
+      const std::string key = Join(key_segments);
+      const Metrics& base = rows_[name].shown();
+      for (const std::string& variant : pairing.variants) {
+        segments[role] = variant;
+        for (const auto& [metric, b] : base) {
+          double v = 0;
+          if (!Find(Join(segments), metric, &v)) continue;
+          const double ratio = b != 0 ? v / b : 0.0;
+          if (one_variant) {
+            std::snprintf(line, sizeof line, "%-40s %-18s %14.4g %14.4g %8.2f\n", key.c_str(),
+                          metric.c_str(), b, v, ratio);
+          } else {
+            std::snprintf(line, sizeof line, "%-40s %-18s %-16s %14.4g %14.4g %8.3f\n", key.c_str(),
+                          metric.c_str(), variant.c_str(), b, v, ratio);
+          }
+          out << line;
+        }
+      }
+    }
+  }
 
   static std::vector<std::string> Segments(const std::string& name) {
     std::vector<std::string> out;
@@ -212,29 +260,41 @@ class RatioReporter : public benchmark::ConsoleReporter {
     }
   }
 
-  // The row name without its backend segment and without the run-mode
-  // segments Google Benchmark appends ("iterations:1", "manual_time").
-  static std::string PairKey(const std::string& name) {
-    std::string key;
-    for (const std::string& segment : Segments(name)) {
-      const bool drop = segment == "glibc" || segment == "parklock" || segment == "manual_time" ||
-                        segment == "real_time" || segment.rfind("iterations:", 0) == 0;
-      if (!drop) key += (key.empty() ? "" : "/") + segment;
-    }
-    return key;
+  static std::string Join(const std::vector<std::string>& segments) {
+    std::string out;
+    for (const std::string& segment : segments) out += (out.empty() ? "" : "/") + segment;
+    return out;
   }
 
-  std::map<std::string, Row> rows_;
-  std::vector<std::string> order_;  // pair keys in the order first reported
+  // The run name without the run-mode segments Google Benchmark appends
+  // ("iterations:1", "repeats:5", "manual_time", ...).
+  static std::string RowName(const std::string& run_name) {
+    std::vector<std::string> kept;
+    for (const std::string& segment : Segments(run_name)) {
+      const bool drop = segment == "manual_time" || segment == "real_time" ||
+                        segment.rfind("iterations:", 0) == 0 || segment.rfind("repeats:", 0) == 0 ||
+                        segment.rfind("min_time:", 0) == 0;
+      if (!drop) kept.push_back(segment);
+    }
+    return Join(kept);
+  }
+
+  std::vector<Pairing> pairings_;
+  std::map<std::string, Row> rows_;  // by RowName
+  std::vector<std::string> order_;   // row names in the order first reported
 };
+
+inline benchmark::ConsoleReporter::OutputOptions ConsoleOptions() {
+  return isatty(STDOUT_FILENO) ? benchmark::ConsoleReporter::OO_ColorTabular
+                               : benchmark::ConsoleReporter::OO_Tabular;
+}
 
 // Initializes Google Benchmark with what is left of argv, runs everything
 // through a RatioReporter, and returns the process exit code.
 inline int RunAll(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  RatioReporter reporter(isatty(STDOUT_FILENO) ? RatioReporter::OO_ColorTabular
-                                               : RatioReporter::OO_Tabular);
+  RatioReporter reporter(ConsoleOptions());
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
   return 0;
