@@ -7,7 +7,22 @@
 namespace parklock {
 namespace {
 constexpr size_t kStackBytes = size_t(8) << 20;
-}
+
+// Keeps the caller's own locking (a scrape thread's, the worker's) out of
+// the tables for the scope.
+class NotRecorded {
+ public:
+  explicit NotRecorded(const ExporterContext& context) : context_(context) {
+    if (context_.ignore_this_thread) context_.ignore_this_thread(true);
+  }
+  ~NotRecorded() {
+    if (context_.ignore_this_thread) context_.ignore_this_thread(false);
+  }
+
+ private:
+  const ExporterContext& context_;
+};
+}  // namespace
 
 SnapshotWorker::SnapshotWorker(const ExporterContext& context, Symbolizer& symbolizer)
     : context_(context), symbolizer_(symbolizer) {
@@ -22,7 +37,9 @@ SnapshotWorker::SnapshotWorker(const ExporterContext& context, Symbolizer& symbo
   else std::fprintf(stderr, "parklock: cannot start the snapshot thread; snapshots run on the caller's thread\n");
 }
 
+
 Snapshot SnapshotWorker::take() {
+  NotRecorded not_recorded(context_);
   if (!thread_started_) {
     std::lock_guard<std::mutex> lock(mu_);
     return take_snapshot(context_, symbolizer_);
@@ -37,6 +54,7 @@ Snapshot SnapshotWorker::take() {
 
 void* SnapshotWorker::run(void* self) {
   auto* worker = static_cast<SnapshotWorker*>(self);
+  if (worker->context_.ignore_this_thread) worker->context_.ignore_this_thread(true);
   std::unique_lock<std::mutex> lock(worker->mu_);
   for (;;) {
     worker->wake_.wait(lock, [&] { return !worker->queue_.empty(); });

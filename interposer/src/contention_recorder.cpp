@@ -134,6 +134,8 @@ void stop() {
   set_wait_accounting(false);
 }
 
+void ignore_this_thread(bool ignored) { t_state.busy = ignored; }
+
 void hold_ended(const void* lock) {
   ThreadState& t = t_state;
   for (int i = t.timed_holds - 1; i >= 0; --i) {

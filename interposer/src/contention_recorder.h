@@ -39,4 +39,8 @@ void stop();
 const Config& config();
 SiteTable& sites();
 
+// The calling thread's locks are not recorded while `ignored` is set: the
+// exporter's own threads and scrapes are not the program's contention.
+void ignore_this_thread(bool ignored);
+
 }  // namespace parklock::recorder

@@ -14,7 +14,7 @@
 
 namespace parklock {
 
-inline constexpr int kExporterAbiVersion = 2;
+inline constexpr int kExporterAbiVersion = 3;
 inline constexpr char kExporterModule[] = "libparklock_exporter.so";
 inline constexpr char kExporterStartSymbol[] = "parklock_exporter_start";
 
@@ -27,6 +27,8 @@ struct ExporterContext {
   const recorder::Config* recorder_config = nullptr;
   // lock_names::read_counts: the named locks' acquisitions.
   size_t (*read_named_locks)(lock_names::NamedLockCount* out, size_t max) = nullptr;
+  // recorder::ignore_this_thread: the exporter's threads keep out of the tables.
+  void (*ignore_this_thread)(bool ignored) = nullptr;
 };
 
 // The module's entry point: starts the endpoint and arranges the exit

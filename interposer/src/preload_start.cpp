@@ -53,6 +53,7 @@ void start_exporter(const Settings& settings) {
   context.counters = &recorder::counters();
   context.recorder_config = &recorder::config();
   context.read_named_locks = &lock_names::read_counts;
+  context.ignore_this_thread = &recorder::ignore_this_thread;
   start(&context);
 }
 
