@@ -18,16 +18,21 @@ clockid_t attr_clock(pthread_cond_t* c) {
   return (flags(c) & kMonotonicClockBit) ? CLOCK_MONOTONIC : CLOCK_REALTIME;
 }
 
-// glibc's cond_wait answers EPERM when it cannot release the mutex: for the
-// kinds that record an owner, the caller must be it. We must know before we
-// queue ourselves, since the release happens after.
+// glibc's cond_wait answers EPERM when it cannot release the mutex, with
+// the checks of its unlock: we must know before we queue ourselves, since the
+// release happens after. A robust or priority-inheritance mutex is the
+// caller's if __lock holds its tid (as the kernel sees it; the __owner of a
+// robust mutex that its dead owner left inconsistent holds a marker, and
+// glibc's unlock then makes it unrecoverable); errorcheck and recursive ones
+// otherwise by __owner; the rest are not checked.
 bool may_release_glibc_mutex(pthread_mutex_t* m, int kind) {
-  bool records_owner = mutex_ops::needs_owner(kind) ||
-                       (kind & (mutex_ops::kRobustBit | mutex_ops::kPrioInheritBit |
-                                mutex_ops::kPrioProtectBit));
-  if (!records_owner) return true;
+  if (kind & (mutex_ops::kRobustBit | mutex_ops::kPrioInheritBit)) {
+    int lock = std::atomic_ref<int>(m->__data.__lock).load(std::memory_order_relaxed);
+    return (lock & FUTEX_TID_MASK) == current_tid();
+  }
+  if (!mutex_ops::needs_owner(kind)) return true;
   int owner = std::atomic_ref<int>(m->__data.__owner).load(std::memory_order_relaxed);
-  return (owner & FUTEX_TID_MASK) == current_tid();
+  return owner == current_tid();
 }
 
 // One of our mutexes, as a waiter lets go of it and takes it back. A
@@ -73,7 +78,8 @@ int wait_until(pthread_cond_t* c, pthread_mutex_t* m, const Deadline& deadline) 
   }
   if (kind < 0) return EINVAL;
   if (!may_release_glibc_mutex(m, kind)) return EPERM;
-  // A robust mutex may come back EOWNERDEAD: glibc's cond_wait reports that too.
+  // A robust mutex may come back EOWNERDEAD or ENOTRECOVERABLE: glibc's
+  // cond_wait reports that too.
   int relock = 0;
   bool notified = RawCondvar::wait(word(c), c,
                                    {nullptr, [&] { glibc::mutex_unlock(m); },

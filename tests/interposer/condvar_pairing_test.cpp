@@ -270,6 +270,28 @@ TEST_P(CondvarPairing, BroadcastToWaitersHoldingRecursiveMutexesTwice) {
   for (auto& t : waiters) t.join();
 }
 
+// ---- A robust mutex left inconsistent --------------------------------------
+
+// Its owner died; the caller locked it (EOWNERDEAD) and waits without making
+// it consistent: glibc's release marks it unrecoverable, the wait runs its
+// course, and the relock reports ENOTRECOVERABLE.
+TEST_P(CondvarPairing, WaitOnInconsistentRobustMutexIsEnotrecoverable) {
+  Watchdog watchdog("WaitOnInconsistentRobustMutexIsEnotrecoverable", std::chrono::seconds(60));
+  pthread_mutexattr_t attr;
+  pthread_mutexattr_init(&attr);
+  pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+  pthread_mutex_t m;
+  ASSERT_EQ(api().mutex_init(&m, &attr), 0);
+  pthread_mutexattr_destroy(&attr);
+  std::thread([&] { api().mutex_lock(&m); }).join();  // dies holding it
+  ASSERT_EQ(api().mutex_lock(&m), EOWNERDEAD);
+  TestCond c(api());
+  const timespec at = DeadlineIn(CLOCK_REALTIME, 20 * kMs);
+  EXPECT_EQ(api().cond_timedwait(c.get(), &m, &at), ENOTRECOVERABLE);
+  EXPECT_EQ(api().mutex_lock(&m), ENOTRECOVERABLE);
+  EXPECT_EQ(api().mutex_destroy(&m), 0);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, CondvarPairing, AllBackends(), BackendName);
 
 }  // namespace
