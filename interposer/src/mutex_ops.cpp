@@ -11,13 +11,6 @@
 namespace parklock::mutex_ops {
 namespace {
 
-pid_t owner(pthread_mutex_t* m) {
-  return std::atomic_ref<int>(m->__data.__owner).load(std::memory_order_relaxed);
-}
-void set_owner(pthread_mutex_t* m, pid_t tid) {
-  std::atomic_ref<int>(m->__data.__owner).store(tid, std::memory_order_relaxed);
-}
-
 // What a lock attempt by the current owner of an errorcheck or recursive
 // mutex returns, or -1 if the caller is not the owner.
 int relock_by_owner(pthread_mutex_t* m, int kind, int busy_code) {
@@ -35,9 +28,8 @@ int counted(pthread_mutex_t* m, int kind, int result) {
 }
 
 void acquired(pthread_mutex_t* m, int kind) {
-  if (!needs_owner(kind)) return;
   set_owner(m, current_tid());
-  m->__data.__count = 1;
+  if (needs_owner(kind)) m->__data.__count = 1;
 }
 
 }  // namespace
@@ -128,14 +120,17 @@ int unlock_general(pthread_mutex_t* m) {
     if (owner(m) != current_tid()) return EPERM;
     if ((k & kTypeMask) == PTHREAD_MUTEX_RECURSIVE && --m->__data.__count != 0) return 0;
     m->__data.__count = 0;
-    set_owner(m, 0);
   }
+  set_owner(m, 0);
   RawMutex::unlock(word(m));
   return 0;
 }
 
 int give_up_ownership(pthread_mutex_t* m, int kind, Ownership* saved) {
-  if (!needs_owner(kind)) return 0;
+  if (!needs_owner(kind)) {
+    set_owner(m, 0);
+    return 0;
+  }
   if (owner(m) != current_tid()) return EPERM;
   if ((kind & kTypeMask) == PTHREAD_MUTEX_RECURSIVE && m->__data.__count > 1) {
     --m->__data.__count;
@@ -148,13 +143,12 @@ int give_up_ownership(pthread_mutex_t* m, int kind, Ownership* saved) {
 }
 
 void take_ownership(pthread_mutex_t* m, int kind, const Ownership& saved) {
-  if (!needs_owner(kind)) return;
   if (saved.keeps_lock) {
     ++m->__data.__count;
     return;
   }
   set_owner(m, current_tid());
-  m->__data.__count = 1;
+  if (needs_owner(kind)) m->__data.__count = 1;
 }
 
 }  // namespace parklock::mutex_ops

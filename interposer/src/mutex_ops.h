@@ -6,14 +6,18 @@
 //   offset  field            glibc                      parklock
 //   0       int __lock       futex word                 RawMutex state word
 //   4       unsigned __count recursion count            same (recursive kind)
-//   8       int __owner      owner tid                  same (recursive, errorcheck)
+//   8       int __owner      owner tid                  same
 //   12      unsigned __nusers                           unused (0)
 //   16      int __kind       type | robust, PI, PP,     type; a mutex with any of
 //                            pshared bits; -1 once      those bits, or -1, is
 //                            destroyed                  glibc's (pass-through)
 //
-// Normal and adaptive mutexes never write __owner: their fast paths stay one
-// atomic each way. Errorcheck and recursive ones pay for the owner check.
+// Every kind records its owner in __owner, as glibc does: debuggers (gdb's
+// pretty printer) and tools read it to say who holds a lock, which is what a
+// hang needs most. For normal and adaptive mutexes it is a plain store of
+// the cached tid after the lock's one atomic and before the unlock's (the
+// line is already ours); nothing reads it back. Errorcheck and recursive ones
+// also check it, and keep the recursion count.
 //
 // While the process has a single thread (glibc's __libc_single_threaded),
 // nobody can contend, so lock and unlock are plain loads and stores, as in
@@ -66,6 +70,14 @@ inline RawMutex::Word& word(pthread_mutex_t* m) { return m->__data.__lock; }
 inline bool is_named(int kind) { return kind >= 0 && (kind & kNamedBit); }
 // Marks one of our mutexes as named; a no-op for glibc's.
 void mark_named(pthread_mutex_t* m);
+inline pid_t owner(pthread_mutex_t* m) {
+  return std::atomic_ref<int>(m->__data.__owner).load(std::memory_order_relaxed);
+}
+// Relaxed: the lock's own acquire and release order it for the owner; a
+// reader elsewhere (a debugger) wants a hint, not a synchronization.
+inline void set_owner(pthread_mutex_t* m, pid_t tid) {
+  std::atomic_ref<int>(m->__data.__owner).store(tid, std::memory_order_relaxed);
+}
 
 // The general paths: every kind, time limits, pass-through (mutex_ops.cpp).
 int init(pthread_mutex_t* m, const pthread_mutexattr_t* attr);
@@ -77,27 +89,32 @@ int clocklock(pthread_mutex_t* m, clockid_t clock, const timespec* abstime);
 int unlock_general(pthread_mutex_t* m);
 
 // Fast paths: a plain (normal or adaptive), unnamed mutex is one CAS each
-// way. Everything else, observe-only mode included, takes the general paths.
+// way, plus the owner store. Everything else, observe-only mode included,
+// takes the general paths.
 inline bool is_plain(int kind) { return kind == PTHREAD_MUTEX_NORMAL || kind == PTHREAD_MUTEX_ADAPTIVE_NP; }
 
 inline int lock(pthread_mutex_t* m) {
   if (__builtin_expect(is_plain(kind(m)) && !observe_only(), 1)) {
-    if (__libc_single_threaded && RawMutex::try_lock_single_threaded(word(m))) return 0;
-    RawMutex::lock(word(m));
+    if (!(__libc_single_threaded && RawMutex::try_lock_single_threaded(word(m)))) RawMutex::lock(word(m));
+    set_owner(m, current_tid());
     return 0;
   }
   return lock_general(m);
 }
 
 inline int trylock(pthread_mutex_t* m) {
-  if (__builtin_expect(is_plain(kind(m)) && !observe_only(), 1)) return RawMutex::try_lock(word(m)) ? 0 : EBUSY;
+  if (__builtin_expect(is_plain(kind(m)) && !observe_only(), 1)) {
+    if (!RawMutex::try_lock(word(m))) return EBUSY;
+    set_owner(m, current_tid());
+    return 0;
+  }
   return trylock_general(m);
 }
 
 inline int unlock(pthread_mutex_t* m) {
   if (__builtin_expect(is_plain(kind(m)) && !observe_only(), 1)) {
-    if (__libc_single_threaded && RawMutex::try_unlock_single_threaded(word(m))) return 0;
-    RawMutex::unlock(word(m));
+    set_owner(m, 0);
+    if (!(__libc_single_threaded && RawMutex::try_unlock_single_threaded(word(m)))) RawMutex::unlock(word(m));
     return 0;
   }
   return unlock_general(m);

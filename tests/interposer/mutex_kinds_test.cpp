@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -57,6 +59,65 @@ void ExpectBehavesAs(const LockApi& api, pthread_mutex_t* m, Kind kind) {
       break;
   }
   EXPECT_EQ(TrylockFromOtherThread(api, m), 0);
+}
+
+pid_t OwnerField(pthread_mutex_t* m) { return std::atomic_ref<int>(m->__data.__owner).load(); }
+
+// glibc records the holder's tid in __owner for every kind (debuggers show
+// it), by every way of locking, and clears it on unlock and for a condvar
+// wait.
+TEST_P(MutexKinds, OwnerFieldNamesTheHolderForEveryKind) {
+  for (Kind kind : {Kind::kNormal, Kind::kRecursive, Kind::kErrorcheck, Kind::kAdaptive}) {
+    SCOPED_TRACE(KindName(kind));
+    TestMutex m(api(), kind);
+    TestCond c(api());
+    EXPECT_EQ(OwnerField(m.get()), 0);
+    const int failures = OnOtherThread([&] {
+      const pid_t me = gettid();
+      int bad = 0;
+      bad += api().mutex_lock(m.get()) != 0 || OwnerField(m.get()) != me;
+      bad += api().mutex_unlock(m.get()) != 0 || OwnerField(m.get()) != 0;
+      bad += api().mutex_trylock(m.get()) != 0 || OwnerField(m.get()) != me;
+      const timespec soon = DeadlineIn(CLOCK_REALTIME, kMs);
+      bad += api().cond_timedwait(c.get(), m.get(), &soon) != ETIMEDOUT || OwnerField(m.get()) != me;
+      bad += api().mutex_unlock(m.get()) != 0 || OwnerField(m.get()) != 0;
+      const timespec later = DeadlineIn(CLOCK_REALTIME, 10 * kSec);
+      bad += api().mutex_timedlock(m.get(), &later) != 0 || OwnerField(m.get()) != me;
+      bad += api().mutex_unlock(m.get()) != 0 || OwnerField(m.get()) != 0;
+      return bad;
+    });
+    EXPECT_EQ(failures, 0);
+  }
+}
+
+// While one thread waits on a condvar, the mutex's holder is whoever took it
+// meanwhile, and the waiter again once it is back.
+TEST_P(MutexKinds, OwnerFieldFollowsTheMutexThroughACondvarWait) {
+  TestMutex m(api(), Kind::kNormal);
+  TestCond c(api());
+  bool waiting = false, done = false;  // guarded by m
+  std::atomic<pid_t> waiter_tid{0}, owner_after_wait{0};
+  std::thread waiter([&] {
+    waiter_tid = gettid();
+    api().mutex_lock(m.get());
+    waiting = true;
+    while (!done) api().cond_wait(c.get(), m.get());
+    owner_after_wait = OwnerField(m.get());
+    api().mutex_unlock(m.get());
+  });
+  for (bool in_wait = false; !in_wait;) {
+    api().mutex_lock(m.get());
+    in_wait = waiting;
+    if (!in_wait) api().mutex_unlock(m.get());
+    if (!in_wait) std::this_thread::yield();
+  }
+  EXPECT_EQ(OwnerField(m.get()), gettid());
+  done = true;
+  api().cond_signal(c.get());
+  api().mutex_unlock(m.get());
+  waiter.join();
+  EXPECT_EQ(owner_after_wait.load(), waiter_tid.load());
+  EXPECT_EQ(OwnerField(m.get()), 0);
 }
 
 TEST_P(MutexKinds, AttrTypeSelectsKind) {
