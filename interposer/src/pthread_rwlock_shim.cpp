@@ -1,18 +1,14 @@
 // glibc's pthread_rwlock_* names, bound to rwlock_ops (see symbol_versions.h).
 // The attribute calls (pthread_rwlockattr_*) are not taken over: they only
 // fill the attribute object, which rwlock_ops::init reads through them.
-//
-// glibc also exports __pthread_rwlock_{init,destroy,rdlock,tryrdlock,wrlock,
-// trywrlock,unlock}@GLIBC_2.2.5 (old libpthread aliases). They must be ours as
-// well: glibc's code reading our state word would misread it.
+// The old aliases __pthread_rwlock_{init,destroy,rdlock,tryrdlock,wrlock,
+// trywrlock,unlock}@GLIBC_2.2.5 are ours too (PARKLOCK_ALSO_OLD_ALIAS).
 #include <pthread.h>
 
 #include "rwlock_ops.h"
 #include "symbol_versions.h"
 
 using namespace parklock;
-
-#define PARKLOCK_ALSO_OLD_ALIAS(name) PARKLOCK_SYMVER_COMPAT(__##name, "GLIBC_2.2.5")
 
 PARKLOCK_EXPORT_2_2_5_AND_2_34(pthread_rwlock_init) PARKLOCK_ALSO_OLD_ALIAS(pthread_rwlock_init)
 int shim_rwlock_init(pthread_rwlock_t* rw, const pthread_rwlockattr_t* attr) {

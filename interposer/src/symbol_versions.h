@@ -17,6 +17,11 @@
   __attribute__((visibility("default"), symver(#name "@@" version)))
 #define PARKLOCK_SYMVER_COMPAT(name, version) __attribute__((symver(#name "@" version)))
 
+// glibc also exports old libpthread aliases, __pthread_mutex_lock@GLIBC_2.2.5
+// and the like, which binaries built against glibc before 2.34 may be bound
+// to. They must be ours too: glibc's code on our state word would misread it.
+#define PARKLOCK_ALSO_OLD_ALIAS(name) PARKLOCK_SYMVER_COMPAT(__##name, "GLIBC_2.2.5")
+
 // Present since glibc 2.2.5 and never moved.
 #define PARKLOCK_EXPORT_2_2_5(name) \
   extern "C" PARKLOCK_SYMVER_DEFAULT(name, "GLIBC_2.2.5")

@@ -21,10 +21,13 @@ case "$family" in
     # pthread_mutex_consistent / _getprioceiling / _setprioceiling are left
     # out: they only apply to robust and priority-protect mutexes, which stay
     # glibc's, so glibc's own functions serve them.
-    pattern='^(pthread_mutex_(init|destroy|lock|trylock|timedlock|clocklock|unlock)|pthread_cond_(init|destroy|wait|timedwait|clockwait|signal|broadcast))@'
+    # The old __pthread_mutex_* aliases too (binaries built before glibc 2.34).
+    pattern='^(pthread_mutex_(init|destroy|lock|trylock|timedlock|clocklock|unlock)|__pthread_mutex_(init|destroy|lock|trylock|unlock)|pthread_cond_(init|destroy|wait|timedwait|clockwait|signal|broadcast))@'
     # Named explicitly, so an unexpected libc cannot shrink the check.
     required='pthread_mutex_lock@@GLIBC_2.2.5
 pthread_mutex_unlock@@GLIBC_2.2.5
+__pthread_mutex_lock@GLIBC_2.2.5
+__pthread_mutex_unlock@GLIBC_2.2.5
 pthread_mutex_clocklock@@GLIBC_2.34
 pthread_cond_wait@GLIBC_2.2.5
 pthread_cond_wait@@GLIBC_2.3.2
