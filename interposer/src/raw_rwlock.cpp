@@ -38,8 +38,7 @@ RawRwLock::Acquire RawRwLock::lock_shared_slow(Word& word, const Deadline& deadl
        // main bucket lock.
        .still_held = [](Word v) { return (v & kWriter) != 0; }},
       deadline, &probe);
-  // Readers are never handed the lock: tokens other than kTokenHandoff carry no ownership.
-  PARKLOCK_CHECK(result != WaitResult::kHandedOff);
+  // kHandedOff: a write unlock under reader preference raised the count for us.
   if (result == WaitResult::kTimedOut) return Acquire::kTimedOut;
   if (result == WaitResult::kRefused) return Acquire::kTooManyReaders;
   probe.acquired();
@@ -135,6 +134,40 @@ void RawRwLock::unlock_shared_slow(Word& word) {
   recorder::note_unlock_woke(LockKind::kRwlockRead, &word, woke);
 }
 
+// Reader preference: as glibc, a write unlock gives the lock to every parked
+// reader at once (each is handed a read lock, the count raised for it under
+// the bucket lock), so a parked writer cannot race them for it; it waits for
+// the last of them. Only with no reader parked is the first writer woken.
+void RawRwLock::unlock_exclusive_to_readers(Word& word) {
+  std::atomic_ref<Word> state(word);
+  Word readers = 0;
+  UnparkResult woke = unpark_filter(
+      &word,
+      [&](ParkToken token) {
+        if (token != kTokenReader) return FilterOp::kSkip;
+        ++readers;
+        return FilterOp::kUnpark;
+      },
+      [&](UnparkResult result) -> UnparkToken {
+        // Under the main bucket lock, before anyone wakes.
+        const Word keep_parked = result.have_more_threads ? kParked : 0;
+        Word s = state.load(std::memory_order_relaxed);
+        // A CAS loop: fast-path reader increments may come and go meanwhile.
+        while (!state.compare_exchange_weak(s, ((s & ~(kWriter | kParked)) | keep_parked) + readers * kOneReader,
+                                            std::memory_order_release, std::memory_order_relaxed)) {
+        }
+        return readers ? kTokenHandoff : kTokenRetry;
+      });
+  recorder::note_unlock_woke(LockKind::kRwlockWrite, &word, woke);
+  if (readers != 0 || !woke.have_more_threads) return;
+  // Only writers wait: the first retries (kWriter is clear, kParked kept).
+  UnparkResult woke_writer = unpark_one(&word, [&](UnparkResult result) -> UnparkToken {
+    if (!result.have_more_threads) state.fetch_and(~kParked, std::memory_order_relaxed);
+    return kTokenRetry;
+  });
+  recorder::note_unlock_woke(LockKind::kRwlockWrite, &word, woke_writer);
+}
+
 void RawRwLock::unlock_exclusive_slow(Word& word, Preference pref, bool allow_handoff) {
   std::atomic_ref<Word> state(word);
   Word s = state.load(std::memory_order_relaxed);
@@ -145,8 +178,9 @@ void RawRwLock::unlock_exclusive_slow(Word& word, Preference pref, bool allow_ha
                                     std::memory_order_relaxed))
       return;
   }
+  if (pref == Preference::kReaders) return unlock_exclusive_to_readers(word);
 
-  // Decided in FIFO order, under the bucket lock.
+  // Writer preference. Decided in FIFO order, under the bucket lock.
   bool first = true;
   bool writer_alone = false;  // writer preference, a writer at the head of the line
   bool writer_chosen = false;

@@ -44,17 +44,18 @@
 //
 // Queues: readers and writers park on the main key with a park token saying
 // which they are, so an exclusive unlock can choose (unpark_filter):
-//   - reader preference: every parked reader (the lock is readable now; none
-//     may stay parked while others read) and the first parked writer (it gets
-//     in if the readers let it, and parks again otherwise);
+//   - reader preference: every parked reader, each handed a read lock (the
+//     count is raised for them under the bucket lock), so that, as with
+//     glibc, the waiting readers get the lock and a parked writer does not
+//     race them for it; only if no reader is parked, the first writer;
 //   - writer preference: if the first in line is a writer, only it, handing
 //     it the lock directly (kWriter stays set) once it has waited past the
 //     parking lot's fairness interval; otherwise every reader and the first
 //     writer, which claims the lock at once and keeps later readers out.
 // The last reader to leave wakes the writer that waits for it: the claimant
 // on the writer key (writer preference), or the first writer on the main key
-// (reader preference). A woken thread always retries; tokens other than
-// kTokenHandoff carry no ownership.
+// (reader preference). A woken thread retries unless its token is
+// kTokenHandoff (the lock, or a read lock, is already its).
 //
 // Fast paths (inline): read lock = one fetch_add of a reader, kept while
 // kWriter is clear; write lock = one CAS 0 -> kWriter; read unlock = one fetch_sub;
@@ -98,7 +99,7 @@ class RawRwLock {
   static constexpr ParkToken kTokenWriter = 2;
   // Unpark tokens.
   static constexpr UnparkToken kTokenRetry = parklock::kTokenRetry;      // the lock changed: race for it
-  static constexpr UnparkToken kTokenHandoff = parklock::kTokenHandoff;  // the lock is yours (writers only)
+  static constexpr UnparkToken kTokenHandoff = parklock::kTokenHandoff;  // the lock is yours (a writer's, or a read lock)
 
   static Acquire try_lock_shared(Word& word) {
     std::atomic_ref<Word> state(word);
@@ -190,6 +191,7 @@ class RawRwLock {
   // Clears kWriter and wakes whom the preference says. allow_handoff is false
   // when a claimant gives kWriter back with readers still inside.
   static void unlock_exclusive_slow(Word& word, Preference pref, bool allow_handoff);
+  static void unlock_exclusive_to_readers(Word& word);
 };
 
 }  // namespace parklock

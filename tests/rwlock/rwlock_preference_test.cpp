@@ -63,6 +63,60 @@ TEST_P(RwPreference, RecursiveReadWithAWriterWaitingDoesNotDeadlock) {
   }
 }
 
+// Reader preference: a write unlock gives the lock to the waiting readers,
+// even with a writer queued ahead of them; that writer gets it after them.
+TEST_P(RwPreference, WriteUnlockGivesTheLockToWaitingReaders) {
+  constexpr int kReaders = 3;
+  pthread_rwlock_t rw;
+  init_kind(api(), &rw, PTHREAD_RWLOCK_PREFER_READER_NP);
+  ASSERT_EQ(api().wrlock(&rw), 0);
+  std::atomic<bool> writer_done{false};
+  std::thread writer = start_blocked_writer(api(), &rw, &writer_done);
+  std::atomic<int> readers_in{0};
+  std::atomic<bool> writer_was_first{false}, release{false};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < kReaders; ++r) {
+    readers.emplace_back([&] {
+      EXPECT_EQ(api().rdlock(&rw), 0);
+      if (writer_done.load()) writer_was_first = true;
+      readers_in.fetch_add(1);
+      while (!release.load()) std::this_thread::yield();
+      EXPECT_EQ(api().unlock(&rw), 0);
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the readers block
+  // A writer that keeps trying, running when the unlock comes: the readers
+  // own the lock from the unlock on, before any of them has run, so it only
+  // gets in after them.
+  std::atomic<bool> spinner_running{false}, spinner_got_it_first{false};
+  std::thread spinner([&] {
+    spinner_running = true;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < until) {
+      if (api().trywrlock(&rw) == 0) {
+        if (readers_in.load() < kReaders) spinner_got_it_first = true;
+        EXPECT_EQ(api().unlock(&rw), 0);
+        return;
+      }
+    }
+  });
+  while (!spinner_running.load()) std::this_thread::yield();
+  EXPECT_EQ(api().unlock(&rw), 0);
+  const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (readers_in.load() < kReaders && std::chrono::steady_clock::now() < limit)
+    std::this_thread::yield();
+  EXPECT_EQ(readers_in.load(), kReaders);
+  EXPECT_FALSE(writer_was_first.load()) << "the queued writer got the lock before the readers";
+  EXPECT_FALSE(writer_done.load()) << "the writer got in while the readers held the lock";
+  release = true;
+  for (auto& t : readers) t.join();
+  spinner.join();
+  EXPECT_FALSE(spinner_got_it_first.load()) << "a writer got the lock before the waiting readers";
+  writer.join();
+  EXPECT_TRUE(writer_done.load());
+  EXPECT_EQ(api().destroy(&rw), 0);
+}
+
 TEST_P(RwPreference, WriterNonrecursiveWaitingWriterBlocksNewReaders) {
   pthread_rwlock_t rw = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
   ASSERT_EQ(api().rdlock(&rw), 0);
