@@ -45,6 +45,9 @@ struct ThreadData {
   uint64_t charged_ns = 0;    // waiting counted up to here (waited_ns); guarded likewise
   bool registered = false;    // counted in g_num_threads
   bool in_before_sleep = false;  // queued, running before_sleep: must not park
+  // In a bucket's queue. Written under that bucket's lock (Bucket::push and
+  // unlink); read without it only by the thread itself, whose record it is.
+  std::atomic<bool> queued{false};
 };
 
 thread_local ThreadData t_thread_data;
@@ -68,11 +71,25 @@ struct ThreadQueue {
 struct alignas(64) Bucket : ThreadQueue {  // the queue is guarded by `lock`
   WordLock lock;
 
+  void push(ThreadData* td) {
+    ThreadQueue::push(td);
+    td->queued.store(true, std::memory_order_relaxed);
+  }
   // Unlinks `td`, whose predecessor is `prev` (nullptr if it is the head).
   void unlink(ThreadData* prev, ThreadData* td) {
     if (prev) prev->next_in_queue = td->next_in_queue;
     else head = td->next_in_queue;
     if (tail == td) tail = prev;
+    td->queued.store(false, std::memory_order_relaxed);
+  }
+  // Unlinks `td`, which is queued here.
+  void remove(ThreadData* td) {
+    ThreadData* prev = nullptr;
+    for (ThreadData* t = head; t != td; t = t->next_in_queue) {
+      PARKLOCK_CHECK(t != nullptr);
+      prev = t;
+    }
+    unlink(prev, td);
   }
   bool has_key(const void* key) const {
     for (ThreadData* t = head; t; t = t->next_in_queue)
@@ -227,6 +244,19 @@ Bucket& lock_own_bucket(ThreadData* td) {
   }
 }
 
+// A park that never returned (siglongjmp out of a signal handler that
+// interrupted the sleep) may leave the thread's record queued. It is taken
+// out before the thread parks again or exits: pushed a second time, or
+// reused by the next thread on the same TLS block, it would link its queue
+// into a cycle that every later unpark of the bucket walks forever. (A
+// wake-up handed to it meanwhile is lost; README, limits.)
+void drop_abandoned_record(ThreadData* td) {
+  if (!td->queued.load(std::memory_order_relaxed)) return;
+  Bucket& bucket = lock_own_bucket(td);
+  if (td->queued.load(std::memory_order_relaxed)) bucket.remove(td);
+  bucket.lock.unlock();
+}
+
 // Rehashes every queued thread into a table sized for `num_threads`.
 void grow_table(size_t num_threads) {
   for (;;) {
@@ -276,7 +306,9 @@ std::atomic<int> g_exit_key_state{kExitKeyUnknown};
 WordLock g_exit_key_lock;
 
 void on_thread_exit(void* data) {
-  static_cast<ThreadData*>(data)->registered = false;
+  auto* td = static_cast<ThreadData*>(data);
+  drop_abandoned_record(td);
+  td->registered = false;
   g_num_threads.fetch_sub(1, std::memory_order_relaxed);
 }
 
@@ -360,6 +392,7 @@ void reset_parking_lot_after_fork() {
     }
   }
   g_exit_key_lock.reset_after_fork();
+  t_thread_data.queued.store(false, std::memory_order_relaxed);
   g_num_threads.store(t_thread_data.registered ? 1 : 0, std::memory_order_relaxed);
 }
 
@@ -375,12 +408,7 @@ bool leave_queue(ThreadData* td, FunctionRef<void(const void*, bool)> timed_out)
     return true;
   }
   const void* final_key = td->key.load(std::memory_order_relaxed);
-  ThreadData* prev = nullptr;
-  for (ThreadData* t = bucket.head; t != td; t = t->next_in_queue) {
-    PARKLOCK_CHECK(t != nullptr);
-    prev = t;
-  }
-  bucket.unlink(prev, td);
+  bucket.remove(td);
   timed_out(final_key, !bucket.has_key(final_key));
   bucket.lock.unlock();
   return false;
@@ -421,6 +449,7 @@ ParkOutcome park(const void* key, FunctionRef<bool()> validate, FunctionRef<void
                  FunctionRef<void(const void*, bool)> timed_out, ParkToken park_token,
                  const Deadline& deadline, const FunctionRef<void(bool, UnparkToken)>* on_cancel) {
   ThreadData* td = current_thread_data();
+  drop_abandoned_record(td);
   {
     Bucket& bucket = lock_bucket(key);
     if (!validate()) {

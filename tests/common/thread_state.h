@@ -6,13 +6,15 @@
  * threads spin (state R) until they call the lock, so S means blocked in it. */
 #pragma once
 
+#include <sys/types.h>
+
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-static char thread_state(pid_t tid) {
+static inline char thread_state(pid_t tid) {
   char path[64], buf[512];
   snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
   int fd = open(path, O_RDONLY);
@@ -25,7 +27,7 @@ static char thread_state(pid_t tid) {
   return paren && paren[1] == ' ' ? paren[2] : '?';
 }
 
-static void sleep_ms(long ms) {
+static inline void sleep_ms(long ms) {
   struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
   while (nanosleep(&t, &t) != 0) {
   }
@@ -33,7 +35,7 @@ static void sleep_ms(long ms) {
 
 /* Waits up to 10 s for `tid` to sleep, then `settle_ms` more (so that it
  * has been asleep a while). Returns 1 if it was seen asleep. */
-static int wait_until_sleeping(pid_t tid, long settle_ms) {
+static inline int wait_until_sleeping(pid_t tid, long settle_ms) {
   for (int i = 0; i < 10000; ++i) {
     if (thread_state(tid) == 'S') {
       sleep_ms(settle_ms);
