@@ -48,9 +48,28 @@ struct ThreadData {
   // In a bucket's queue. Written under that bucket's lock (Bucket::push and
   // unlink); read without it only by the thread itself, whose record it is.
   std::atomic<bool> queued{false};
+  // Taken by a park() of the thread from its start to its return (owner
+  // only; unparkers read it on the next record, see is_superseded).
+  std::atomic<bool> in_park{false};
+  uint8_t index = 0;  // in t_records; set by the owner before it queues the record
 };
 
-thread_local ThreadData t_thread_data;
+// Each park in progress on a thread takes one record: a signal handler that
+// waits while its thread is parked (glibc copes, POSIX does not promise it)
+// takes the next one rather than queueing the parked one a second time, which
+// would cut its queue. A record whose park was left by siglongjmp out of a
+// handler stays taken, maybe queued, until the thread exits. The last record
+// is never queued: it marks a park that found the others taken and polls
+// (park_without_record). Record 0 also carries the thread's registration.
+constexpr int kRecordsPerThread = 5;
+thread_local ThreadData t_records[kRecordsPerThread];
+
+// True if the thread of `td` has started a park since td's (taken a later
+// record): td's park is interrupted by a handler, or was left by siglongjmp.
+// An unpark does not count on it to take a wake-up or a lock handed over.
+bool is_superseded(const ThreadData* td) {
+  return td->index + 1 < kRecordsPerThread && (td + 1)->in_park.load(std::memory_order_relaxed);
+}
 
 // A FIFO of threads linked through next_in_queue: a bucket's queue, or the
 // threads an unpark call has taken out of one.
@@ -244,17 +263,19 @@ Bucket& lock_own_bucket(ThreadData* td) {
   }
 }
 
-// A park that never returned (siglongjmp out of a signal handler that
-// interrupted the sleep) may leave the thread's record queued. It is taken
-// out before the thread parks again or exits: pushed a second time, or
-// reused by the next thread on the same TLS block, it would link its queue
-// into a cycle that every later unpark of the bucket walks forever. (A
-// wake-up handed to it meanwhile is lost; README, limits.)
-void drop_abandoned_record(ThreadData* td) {
-  if (!td->queued.load(std::memory_order_relaxed)) return;
-  Bucket& bucket = lock_own_bucket(td);
-  if (td->queued.load(std::memory_order_relaxed)) bucket.remove(td);
-  bucket.lock.unlock();
+// At thread exit: a park that never returned (siglongjmp out of a signal
+// handler that interrupted the sleep) may have left a record queued. The
+// next thread on the same TLS block would queue it a second time and link
+// its queue into a cycle that every later unpark of the bucket walks forever.
+void drop_abandoned_records() {
+  for (ThreadData& td : t_records) {
+    if (td.queued.load(std::memory_order_relaxed)) {
+      Bucket& bucket = lock_own_bucket(&td);
+      if (td.queued.load(std::memory_order_relaxed)) bucket.remove(&td);
+      bucket.lock.unlock();
+    }
+    td.in_park.store(false, std::memory_order_relaxed);
+  }
 }
 
 // Rehashes every queued thread into a table sized for `num_threads`.
@@ -306,9 +327,8 @@ std::atomic<int> g_exit_key_state{kExitKeyUnknown};
 WordLock g_exit_key_lock;
 
 void on_thread_exit(void* data) {
-  auto* td = static_cast<ThreadData*>(data);
-  drop_abandoned_record(td);
-  td->registered = false;
+  drop_abandoned_records();
+  static_cast<ThreadData*>(data)->registered = false;
   g_num_threads.fetch_sub(1, std::memory_order_relaxed);
 }
 
@@ -342,10 +362,26 @@ void register_thread(ThreadData* td) {
   grow_table(n);
 }
 
-ThreadData* current_thread_data() {
-  ThreadData* td = &t_thread_data;
-  if (!td->registered) register_thread(td);
-  return td;
+// Registers the thread on its first park, then takes its first free record
+// (nullptr: all are taken).
+ThreadData* claim_record() {
+  if (!t_records[0].registered) register_thread(&t_records[0]);
+  for (int i = 0; i < kRecordsPerThread; ++i) {
+    ThreadData* td = &t_records[i];
+    if (td->in_park.load(std::memory_order_relaxed)) continue;
+    // A handler running between the check and the store takes and gives
+    // back this same record before we go on: parks nest, last in first out.
+    td->index = uint8_t(i);
+    td->in_park.store(true, std::memory_order_relaxed);
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    return td;
+  }
+  return nullptr;
+}
+
+void release_record(ThreadData* td) {
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  td->in_park.store(false, std::memory_order_relaxed);
 }
 
 // Links the fork reset into every program that parks (see fork_reset.h).
@@ -378,7 +414,11 @@ class WakeList {
 
 }  // namespace
 
-bool may_park() { return !t_thread_data.in_before_sleep; }
+bool may_park() {
+  for (const ThreadData& td : t_records)
+    if (td.in_before_sleep) return false;
+  return true;
+}
 
 void set_wait_accounting(bool on) { g_wait_accounting.store(on, std::memory_order_relaxed); }
 
@@ -392,8 +432,11 @@ void reset_parking_lot_after_fork() {
     }
   }
   g_exit_key_lock.reset_after_fork();
-  t_thread_data.queued.store(false, std::memory_order_relaxed);
-  g_num_threads.store(t_thread_data.registered ? 1 : 0, std::memory_order_relaxed);
+  for (ThreadData& td : t_records) {
+    td.queued.store(false, std::memory_order_relaxed);
+    td.in_park.store(false, std::memory_order_relaxed);
+  }
+  g_num_threads.store(t_records[0].registered ? 1 : 0, std::memory_order_relaxed);
 }
 
 namespace {
@@ -423,7 +466,9 @@ struct CancelCleanup {
 void leave_queue_on_cancel(void* arg) {
   auto* cleanup = static_cast<CancelCleanup*>(arg);
   bool consumed_wakeup = leave_queue(cleanup->td, *cleanup->timed_out);
-  (*cleanup->on_cancel)(consumed_wakeup, cleanup->td->unpark_token);
+  UnparkToken token = cleanup->td->unpark_token;
+  release_record(cleanup->td);
+  (*cleanup->on_cancel)(consumed_wakeup, token);
 }
 
 // Sleeps with asynchronous cancellation enabled, as glibc does around its own
@@ -443,17 +488,57 @@ bool park_until_cancellable(ThreadData* td, const Deadline& deadline,
   return unparked;
 }
 
+bool has_passed(const Deadline& deadline) {
+  if (deadline.is_forever()) return false;
+  timespec now;
+  clock_gettime(deadline.clock, &now);
+  return now.tv_sec > deadline.at->tv_sec ||
+         (now.tv_sec == deadline.at->tv_sec && now.tv_nsec >= deadline.at->tv_nsec);
+}
+
+// Every record of the thread is taken (parks nested in signal handlers, or
+// left by siglongjmp): wait without queueing. A short nap, then a spurious
+// wake-up (the caller looks at its lock again), or the time-out.
+constexpr long kPollNapNs = 1'000'000;
+ParkOutcome park_without_record(const void* key, FunctionRef<bool()> validate,
+                                FunctionRef<void()> before_sleep,
+                                FunctionRef<void(const void*, bool)> timed_out,
+                                const Deadline& deadline) {
+  Bucket* bucket = &lock_bucket(key);
+  bool valid = validate();
+  bucket->lock.unlock();
+  if (!valid) return {ParkResult::kInvalid};
+  before_sleep();
+  const uint64_t start = monotonic_ns();
+  timespec nap{0, kPollNapNs};
+  nanosleep(&nap, nullptr);
+  ParkOutcome outcome{ParkResult::kUnparked, kDefaultUnparkToken};
+  if (has_passed(deadline)) {
+    bucket = &lock_bucket(key);
+    timed_out(key, !bucket->has_key(key));
+    bucket->lock.unlock();
+    outcome.result = ParkResult::kTimedOut;
+  }
+  outcome.waited_ns = monotonic_ns() - start;
+  return outcome;
+}
+
 }  // namespace
 
 ParkOutcome park(const void* key, FunctionRef<bool()> validate, FunctionRef<void()> before_sleep,
                  FunctionRef<void(const void*, bool)> timed_out, ParkToken park_token,
                  const Deadline& deadline, const FunctionRef<void(bool, UnparkToken)>* on_cancel) {
-  ThreadData* td = current_thread_data();
-  drop_abandoned_record(td);
+  ThreadData* td = claim_record();
+  if (td == nullptr || td->index == kRecordsPerThread - 1) {
+    ParkOutcome outcome = park_without_record(key, validate, before_sleep, timed_out, deadline);
+    if (td) release_record(td);
+    return outcome;
+  }
   {
     Bucket& bucket = lock_bucket(key);
     if (!validate()) {
       bucket.lock.unlock();
+      release_record(td);
       return {ParkResult::kInvalid};
     }
     td->key.store(key, std::memory_order_relaxed);
@@ -479,6 +564,7 @@ ParkOutcome park(const void* key, FunctionRef<bool()> validate, FunctionRef<void
                       woken ? td->unpark_token : kDefaultUnparkToken};
   outcome.waited_ns = monotonic_ns() - td->parked_at_ns;
   outcome.requeued = td->key.load(std::memory_order_relaxed) != key;
+  release_record(td);
   return outcome;
 }
 
@@ -486,10 +572,22 @@ UnparkResult unpark_one(const void* key, FunctionRef<UnparkToken(UnparkResult)> 
   Bucket& bucket = lock_bucket(key);
   UnparkResult result;
   ThreadData* chosen = nullptr;
+  // Superseded threads are woken too (they retry, or see a spurious wake-up
+  // once their handler returns), but the wake-up that counts goes on to the
+  // next thread in line.
+  ThreadQueue superseded;
   result.have_more_threads = bucket.extract(
       key, [&](ThreadData*) { return chosen ? Bucket::Pick::kStop : Bucket::Pick::kTake; },
-      [&](ThreadData* td) { chosen = td; });
+      [&](ThreadData* td) {
+        if (is_superseded(td)) superseded.push(td);
+        else chosen = td;
+      });
   WakeList woken;
+  for (ThreadData* td = superseded.head; td;) {
+    ThreadData* next = td->next_in_queue;  // read before td may run again
+    woken.add(td, kDefaultUnparkToken);
+    td = next;
+  }
   if (chosen) {
     const uint64_t now = monotonic_ns();
     result.unparked_threads = 1;
