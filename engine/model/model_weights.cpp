@@ -1,58 +1,54 @@
 #include "engine/model/model_weights.h"
 
+#include <stdexcept>
+
 #include "engine/model/llama_layout.h"
 
 namespace parklock::engine {
-namespace {
 
-std::vector<float> read_whole(const TensorSource& src, const std::string& name,
-                              std::vector<int64_t> shape) {
-  int64_t n = 1;
-  for (int64_t d : shape) n *= d;
-  std::vector<float> out(static_cast<size_t>(n));
-  read_checked(src, name, shape, out);
-  return out;
+WeightView ModelWeights::take(const std::string& name, std::vector<int64_t> shape) {
+  size_t n = 1;
+  for (int64_t d : shape) n *= static_cast<size_t>(d);
+  if (const float* in_place = source_->f32_data(name, shape)) return {in_place, n};
+  std::vector<float>& buffer = owned_.emplace_back(n);
+  read_checked(*source_, name, shape, buffer);
+  return {buffer.data(), n};
 }
 
-// Reads projection p of layer l into rows [row0, row0 + out) of a stacked matrix.
-void read_projection_rows(const TensorSource& src, const ModelConfig& c, int l, Projection p,
-                          std::vector<float>& stacked, int row0) {
-  const ProjectionShape s = projection_shape(c, p);
-  const std::vector<int64_t> shape = {s.out_features, s.in_features};
-  std::span<float> dst(stacked.data() + static_cast<size_t>(row0) * s.in_features,
-                       static_cast<size_t>(s.out_features) * s.in_features);
-  read_checked(src, layer_tensor_name(l, projection_module(p)), shape, dst);
-}
-
-}  // namespace
-
-ModelWeights ModelWeights::load(const TensorSource& src, const ModelConfig& c) {
+ModelWeights ModelWeights::load(std::shared_ptr<const TensorSource> source, const ModelConfig& c) {
   c.validate();
   const int64_t v = c.vocab_size, h = c.hidden_size;
   ModelWeights w;
-  w.embed = read_whole(src, kEmbedName, {v, h});
+  w.source_ = std::move(source);
+  auto projection = [&](int l, Projection p) {
+    const ProjectionShape s = projection_shape(c, p);
+    return w.take(layer_tensor_name(l, projection_module(p)), {s.out_features, s.in_features});
+  };
+  w.embed = w.take(kEmbedName, {v, h});
   w.layers.resize(c.num_layers);
   for (int l = 0; l < c.num_layers; ++l) {
     LayerWeights& lw = w.layers[l];
-    lw.attn_norm = read_whole(src, layer_tensor_name(l, kAttnNormModule), {h});
-    lw.qkv.resize(static_cast<size_t>(c.q_dim() + 2 * c.kv_dim()) * h);
-    read_projection_rows(src, c, l, Projection::kQ, lw.qkv, 0);
-    read_projection_rows(src, c, l, Projection::kK, lw.qkv, c.q_dim());
-    read_projection_rows(src, c, l, Projection::kV, lw.qkv, c.q_dim() + c.kv_dim());
-    lw.o = read_whole(src, layer_tensor_name(l, projection_module(Projection::kO)),
-                      {h, c.q_dim()});
-    lw.mlp_norm = read_whole(src, layer_tensor_name(l, kMlpNormModule), {h});
-    lw.gate_up.resize(static_cast<size_t>(2 * c.ffn_size) * h);
-    read_projection_rows(src, c, l, Projection::kGate, lw.gate_up, 0);
-    read_projection_rows(src, c, l, Projection::kUp, lw.gate_up, c.ffn_size);
-    lw.down = read_whole(src, layer_tensor_name(l, projection_module(Projection::kDown)),
-                         {h, c.ffn_size});
+    lw.attn_norm = w.take(layer_tensor_name(l, kAttnNormModule), {h});
+    lw.q = projection(l, Projection::kQ);
+    lw.k = projection(l, Projection::kK);
+    lw.v = projection(l, Projection::kV);
+    lw.o = projection(l, Projection::kO);
+    lw.mlp_norm = w.take(layer_tensor_name(l, kMlpNormModule), {h});
+    lw.gate = projection(l, Projection::kGate);
+    lw.up = projection(l, Projection::kUp);
+    lw.down = projection(l, Projection::kDown);
   }
-  w.final_norm = read_whole(src, kFinalNormName, {h});
+  w.final_norm = w.take(kFinalNormName, {h});
   // With tied embeddings a checkpoint may still carry lm_head.weight (some
   // exporters write the shared matrix twice); like Hugging Face, ignore it.
-  if (!c.tie_embeddings) w.lm_head = read_whole(src, kLmHeadName, {v, h});
+  w.lm_head = c.tie_embeddings ? w.embed : w.take(kLmHeadName, {v, h});
   return w;
+}
+
+size_t ModelWeights::owned_bytes() const {
+  size_t bytes = 0;
+  for (const auto& b : owned_) bytes += b.size() * sizeof(float);
+  return bytes;
 }
 
 }  // namespace parklock::engine

@@ -1,7 +1,11 @@
-// The decoder's weights in the layout the forward pass wants: q/k/v stacked
-// into one matrix and gate/up into another, so each takes one GEMM.
+// The decoder's weights as the forward pass reads them: one fp32 view per
+// tensor. F32 tensors of a mapped checkpoint are used in place (a 4.4 GB
+// file costs 4.4 GB, in the page cache, not twice that); F16/BF16 tensors
+// and generated ones are converted into memory the weights own.
 #pragma once
 
+#include <cstddef>
+#include <memory>
 #include <vector>
 
 #include "engine/model/model_config.h"
@@ -9,26 +13,45 @@
 
 namespace parklock::engine {
 
-struct LayerWeights {
-  std::vector<float> attn_norm;  // [H] input_layernorm
-  std::vector<float> qkv;        // [NH*D + 2*NKV*D, H]: q_proj rows, then k_proj, then v_proj
-  std::vector<float> o;          // [H, NH*D] o_proj
-  std::vector<float> mlp_norm;   // [H] post_attention_layernorm
-  std::vector<float> gate_up;    // [2F, H]: gate_proj rows, then up_proj rows
-  std::vector<float> down;       // [H, F] down_proj
+// fp32 values of one tensor, row-major, living in the mapping or in owned memory.
+struct WeightView {
+  const float* data = nullptr;
+  size_t size = 0;  // elements
 };
 
-struct ModelWeights {
-  std::vector<float> embed;  // [V, H]
-  std::vector<LayerWeights> layers;
-  std::vector<float> final_norm;  // [H]
-  std::vector<float> lm_head;     // [V, H]; empty when embeddings are tied
+struct LayerWeights {
+  WeightView attn_norm;  // [H] input_layernorm
+  WeightView q;          // [NH*D, H] q_proj
+  WeightView k;          // [NKV*D, H] k_proj
+  WeightView v;          // [NKV*D, H] v_proj
+  WeightView o;          // [H, NH*D] o_proj
+  WeightView mlp_norm;   // [H] post_attention_layernorm
+  WeightView gate;       // [F, H] gate_proj
+  WeightView up;         // [F, H] up_proj
+  WeightView down;       // [H, F] down_proj
+};
 
-  const float* lm_head_data() const { return lm_head.empty() ? embed.data() : lm_head.data(); }
-
+class ModelWeights {
+ public:
   // Reads and checks every tensor of llama_tensor_specs(config); throws
   // std::runtime_error naming the source and the tensor on any mismatch.
-  static ModelWeights load(const TensorSource& source, const ModelConfig& config);
+  // Keeps `source` alive while tensors are viewed in place.
+  static ModelWeights load(std::shared_ptr<const TensorSource> source, const ModelConfig& config);
+
+  WeightView embed;  // [V, H]
+  std::vector<LayerWeights> layers;
+  WeightView final_norm;  // [H]
+  WeightView lm_head;     // [V, H]; the embedding matrix when embeddings are tied
+
+  // Bytes of converted or generated tensors held in memory (0 when every
+  // tensor is used in place from a mapped F32 file).
+  size_t owned_bytes() const;
+
+ private:
+  WeightView take(const std::string& name, std::vector<int64_t> shape);
+
+  std::shared_ptr<const TensorSource> source_;
+  std::vector<std::vector<float>> owned_;  // moving the outer vector keeps inner buffers in place
 };
 
 }  // namespace parklock::engine

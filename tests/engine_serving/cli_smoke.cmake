@@ -39,6 +39,22 @@ endif()
 
 execute_process(COMMAND ${ENGINE} bench --clients zero
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-if(NOT rc EQUAL 2 OR NOT err MATCHES "--clients: 'zero' is not an integer")
+if(NOT rc EQUAL 2 OR NOT err MATCHES "--clients: Value zero")
   message(FATAL_ERROR "bad argument: expected exit 2 and a clear message, got ${rc}: ${err}")
+endif()
+
+# Every request rejected (prompt + output past the 1024-token context): a
+# clear error and exit 1, no throughput table.
+execute_process(COMMAND ${ENGINE} bench --config tiny --clients 2 --requests 4 --prompt-len 1000
+                        --max-tokens 100
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 1 OR NOT out STREQUAL "" OR NOT err MATCHES "all 4 requests failed.*context")
+  message(FATAL_ERROR "bench, all rejected: expected exit 1, empty stdout, got ${rc}:\n${out}\n${err}")
+endif()
+
+# generate on error: the message on stderr, nothing (not even a newline) on stdout.
+execute_process(COMMAND ${ENGINE} generate --config tiny --max-tokens 2000
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 1 OR NOT out STREQUAL "" OR NOT err MATCHES "exceeds the model context")
+  message(FATAL_ERROR "generate error: expected exit 1 and empty stdout, got ${rc}: '${out}' ${err}")
 endif()
