@@ -15,6 +15,7 @@ constexpr const char* kUsage =
     "  make-weights  write seeded synthetic weights (or a LoRA adapter) as safetensors\n"
     "  generate      generate text for one prompt, streaming it to stdout\n"
     "  bench         many concurrent in-process clients; throughput and latency\n"
+    "  serve         OpenAI-compatible HTTP server (completions, chat, SSE, /metrics)\n"
     "\n"
     "Run 'parklock-engine <command> --help' for a command's options.\n";
 
@@ -35,6 +36,7 @@ int main(int argc, char** argv) {
     if (command == "make-weights") return run_make_weights(sub_argc, sub_argv);
     if (command == "generate") return run_generate(sub_argc, sub_argv);
     if (command == "bench") return run_bench(sub_argc, sub_argv);
+    if (command == "serve") return run_serve(sub_argc, sub_argv);
     std::fprintf(stderr, "parklock-engine: unknown command '%s'\n\n%s", command.c_str(), kUsage);
     return 2;
   } catch (const UsageError& e) {
