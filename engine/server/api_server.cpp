@@ -97,7 +97,9 @@ ApiServer::ApiServer(ModelRouter& router, const ServerOptions& options)
   http_.set_read_timeout(options.read_timeout_s, 0);
   http_.set_write_timeout(options.write_timeout_s, 0);
   http_.set_keep_alive_max_count(100000);
-  http_.set_keep_alive_timeout(5);
+  // An idle keep-alive connection holds a worker, and stop() waits for it:
+  // short, so a stop takes at most this long.
+  http_.set_keep_alive_timeout(2);
   http_.set_tcp_nodelay(true);  // each SSE chunk goes out as it is written
 
   http_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
