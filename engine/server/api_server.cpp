@@ -1,5 +1,7 @@
 #include "engine/server/api_server.h"
 
+#include <sys/socket.h>
+
 #include <chrono>
 #include <ctime>
 
@@ -101,6 +103,14 @@ ApiServer::ApiServer(ModelRouter& router, const ServerOptions& options)
   // short, so a stop takes at most this long.
   http_.set_keep_alive_timeout(2);
   http_.set_tcp_nodelay(true);  // each SSE chunk goes out as it is written
+  // Remember the listening socket, so bind() can raise httplib's backlog of
+  // 5 (fixed when the library was compiled). This replaces httplib's
+  // default options, so set its SO_REUSEADDR here.
+  http_.set_socket_options([this](socket_t sock) {
+    const int one = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    listen_socket_ = sock;
+  });
 
   http_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     if (req.path.rfind("/v1/", 0) == 0 && !authorized(req)) {
@@ -158,15 +168,20 @@ ApiServer::ApiServer(ModelRouter& router, const ServerOptions& options)
 ApiServer::~ApiServer() { stop(); }
 
 int ApiServer::bind() {
-  if (options_.port == 0) {
-    const int port = http_.bind_to_any_port(options_.host);
+  int port = options_.port;
+  if (port == 0) {
+    port = http_.bind_to_any_port(options_.host);
     if (port < 0) throw std::runtime_error("cannot listen on " + options_.host + ": no free port");
-    return port;
+  } else if (!http_.bind_to_port(options_.host, port)) {
+    throw std::runtime_error("cannot listen on " + options_.host + ":" + std::to_string(port) +
+                             " (in use, or a bad address?)");
   }
-  if (!http_.bind_to_port(options_.host, options_.port))
-    throw std::runtime_error("cannot listen on " + options_.host + ":" +
-                             std::to_string(options_.port) + " (in use, or a bad address?)");
-  return options_.port;
+  // With a backlog of 5, a burst of new connections (32 clients starting at
+  // once) overflows the accept queue and the kernel drops SYNs: those
+  // clients retry after a second, which showed up as 1 s p99 TTFTs. listen()
+  // again on the bound socket only raises the backlog.
+  if (listen_socket_ >= 0) ::listen(listen_socket_, kListenBacklog);
+  return port;
 }
 
 void ApiServer::serve() { http_.listen_after_bind(); }

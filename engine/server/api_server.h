@@ -62,8 +62,11 @@ class ApiServer {
   void handle_models(httplib::Response& res) const;
   bool authorized(const httplib::Request& req) const;
 
+  static constexpr int kListenBacklog = 1024;
+
   ModelRouter& router_;
   const ServerOptions options_;
+  int listen_socket_ = -1;  // set by httplib's socket-options hook during bind()
   EngineMetrics metrics_;
   httplib::Server http_;
   std::atomic<bool> ready_{false};
