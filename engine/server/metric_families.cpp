@@ -7,6 +7,18 @@
 #include "parklock.h"
 
 namespace parklock::engine::server {
+namespace {
+
+// "metrics/<name>" without the common "parklock_engine_" prefix: lock names
+// keep 47 bytes, and the full metric names would not fit.
+std::string lock_name(const std::string& metric) {
+  constexpr std::string_view kPrefix = "parklock_engine_";
+  std::string_view short_name = metric;
+  if (short_name.substr(0, kPrefix.size()) == kPrefix) short_name.remove_prefix(kPrefix.size());
+  return "metrics/" + std::string(short_name);
+}
+
+}  // namespace
 
 std::vector<prometheus::ClientMetric::Label> make_labels(const std::vector<std::string>& names,
                                                          const LabelValues& values) {
@@ -18,7 +30,7 @@ std::vector<prometheus::ClientMetric::Label> make_labels(const std::vector<std::
 CounterFamily::CounterFamily(std::string name, std::string help,
                              std::vector<std::string> label_names)
     : name_(std::move(name)), help_(std::move(help)), label_names_(std::move(label_names)) {
-  PARKLOCK_SET_NAME(&mu_, ("metrics/" + name_).c_str());
+  PARKLOCK_SET_NAME(&mu_, lock_name(name_).c_str());
 }
 
 void CounterFamily::add(const LabelValues& labels, double amount) {
@@ -52,7 +64,7 @@ HistogramFamily::HistogramFamily(std::string name, std::string help,
       bounds_(std::move(bounds)) {
   if (!std::is_sorted(bounds_.begin(), bounds_.end()))
     throw std::invalid_argument(name_ + ": bucket bounds must ascend");
-  PARKLOCK_SET_NAME(&mu_, ("metrics/" + name_).c_str());
+  PARKLOCK_SET_NAME(&mu_, lock_name(name_).c_str());
 }
 
 void HistogramFamily::observe(const LabelValues& labels, double value) {

@@ -11,6 +11,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <prometheus/metric_family.h>
@@ -22,7 +23,7 @@ using LabelValues = std::vector<std::string>;
 class CounterFamily {
  public:
   // `name` is the full metric name ending in _total; the lock is named
-  // "metrics/<name>" for parklock's reports.
+  // "metrics/<name without parklock_engine_>" for parklock's reports.
   CounterFamily(std::string name, std::string help, std::vector<std::string> label_names);
   CounterFamily(const CounterFamily&) = delete;
   CounterFamily& operator=(const CounterFamily&) = delete;
