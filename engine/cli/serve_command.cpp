@@ -1,5 +1,8 @@
-#include <pthread.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <cstdio>
 #include <filesystem>
@@ -39,17 +42,39 @@ NamedPath parse_named_path(const std::string& text, const char* option, bool all
   return out;
 }
 
-// SIGINT and SIGTERM are taken by sigwait in main(), never by a handler:
-// block them before any thread starts, so every thread inherits the mask.
-sigset_t block_stop_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+// SIGINT and SIGTERM write their number to a pipe that main() reads once
+// the server is up. A handler rather than sigwait: threads started before
+// main() (OpenBLAS's pool) do not block the signals, so a blocked-signal
+// scheme would let the default action kill the process from one of them.
+int g_stop_pipe_write = -1;
+
+void on_stop_signal(int signal_number) {
+  const unsigned char n = static_cast<unsigned char>(signal_number);
+  [[maybe_unused]] const ssize_t written = ::write(g_stop_pipe_write, &n, 1);  // async-signal-safe
+}
+
+// Returns the pipe's read end.
+int install_stop_signals() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("cannot create the signal pipe");
+  g_stop_pipe_write = fds[1];
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
   // A client that disconnects mid-stream must fail the write, not kill us.
   signal(SIGPIPE, SIG_IGN);
-  return set;
+  return fds[0];
+}
+
+// Blocks until SIGINT or SIGTERM (also one that came while loading).
+int wait_for_stop_signal(int pipe_read) {
+  unsigned char n = 0;
+  while (::read(pipe_read, &n, 1) < 0 && errno == EINTR) {
+  }
+  return n;
 }
 
 }  // namespace
@@ -58,7 +83,8 @@ int run_serve(int argc, char** argv) {
   CLI::App app(
       "Serves models over an OpenAI-compatible HTTP API (/v1/completions,\n"
       "/v1/chat/completions, /v1/models, /health, /metrics). Prints\n"
-      "'listening on http://HOST:PORT' once every model is loaded; stops on SIGINT/SIGTERM.",
+      "'listening on http://HOST:PORT' once every model is loaded; stops on SIGINT/SIGTERM\n"
+      "(one that comes while loading stops it right after).",
       "serve");
   std::vector<std::string> model_args, lora_args;
   std::string config_name;
@@ -98,7 +124,7 @@ int run_serve(int argc, char** argv) {
   for (const auto& l : lora_args) loras.push_back(parse_named_path(l, "--lora", true));
   const EngineConfig config = engine_config(engine_options);
 
-  const sigset_t stop_signals = block_stop_signals();
+  const int stop_pipe = install_stop_signals();
   server::ModelRouter router;
   server::ApiServer api(router, server_options);
   const int port = api.bind();
@@ -123,8 +149,7 @@ int run_serve(int argc, char** argv) {
   std::printf("listening on http://%s:%d\n", server_options.host.c_str(), port);
   std::fflush(stdout);
 
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  const int signal_number = wait_for_stop_signal(stop_pipe);
   std::fprintf(stderr, "parklock-engine serve: %s, stopping\n", strsignal(signal_number));
   stop_http();
   router.clear();
