@@ -62,7 +62,7 @@ void Model::forward(std::span<const SeqStep> steps, float* logits) {
   cpu::embedding({.num_tokens = t,
                   .dim = config_.hidden_size,
                   .tokens = plan_.tokens.data(),
-                  .table = weights_.embed.data,
+                  .table = weights_.embed.data(),
                   .out = ws_.x.data()});
   cpu::rope_table({.num_tokens = t,
                    .head_dim = config_.head_dim,
@@ -74,18 +74,13 @@ void Model::forward(std::span<const SeqStep> steps, float* logits) {
   if (!plan_.logit_rows.empty()) compute_logits(logits);
 }
 
-// out[:, segment columns] (+)= in · Wᵀ for each segment, this part's share
-// of every segment's output columns.
-void Model::project_part(const Projection3& p, int part, int parts) {
-  for (const ProjectionSegment& s : p.segments) {
-    if (s.weight == nullptr) continue;
-    const PartRange cols = part_range(s.out_features, part, parts, kColumnAlign);
-    cpu::gemm_nt({.m = plan_.num_tokens, .n = cols.end - cols.begin, .k = p.in_features,
-                  .a = p.in, .lda = p.in_features,
-                  .b = s.weight + static_cast<long>(cols.begin) * p.in_features,
-                  .ldb = p.in_features, .c = p.out + s.out_offset + cols.begin,
-                  .ldc = p.out_stride, .beta = p.beta});
-  }
+// out[:, this part's columns] (+)= in · W[this part's rows]ᵀ
+void Model::linear_part(const LinearJob& j, int part, int parts) {
+  const PartRange cols = part_range(j.out_features, part, parts, kColumnAlign);
+  cpu::gemm_nt({.m = plan_.num_tokens, .n = cols.end - cols.begin, .k = j.in_features,
+                .a = j.in, .lda = j.in_features,
+                .b = j.weight + static_cast<long>(cols.begin) * j.in_features,
+                .ldb = j.in_features, .c = j.out + cols.begin, .ldc = j.out_stride, .beta = j.beta});
 }
 
 void Model::norm_part(const float* weight, const float* in, float* out, int part, int parts) {
@@ -112,24 +107,24 @@ void Model::run_layer(int l) {
   };
   float* q = ws_.qkv.data();
 
-  pool_->run([&](int part, int parts) { norm_part(w.attn_norm.data, ws_.x.data(), ws_.xn.data(), part, parts); });
-  const Projection3 qkv{.in = ws_.xn.data(), .in_features = h, .out = q, .out_stride = qkv_dim,
-                        .segments = {{{w.q.data, qd, 0}, {w.k.data, kvd, qd}, {w.v.data, kvd, qd + kvd}}}};
-  pool_->run([&](int part, int parts) { project_part(qkv, part, parts); });
+  pool_->run([&](int part, int parts) { norm_part(w.attn_norm.data(), ws_.x.data(), ws_.xn.data(), part, parts); });
+  const LinearJob qkv{.in = ws_.xn.data(), .in_features = h, .weight = w.qkv.data(),
+                      .out_features = qkv_dim, .out = q, .out_stride = qkv_dim};
+  pool_->run([&](int part, int parts) { linear_part(qkv, part, parts); });
   lora(Projection::kQ, ws_.xn.data(), h, q, qkv_dim);
   lora(Projection::kK, ws_.xn.data(), h, q + qd, qkv_dim);
   lora(Projection::kV, ws_.xn.data(), h, q + qd + kvd, qkv_dim);
   pool_->run([&](int part, int parts) { store_kv_part(l, part, parts); });
   pool_->run([&](int part, int parts) { attention_part(l, part, parts); });
-  const Projection3 o{.in = ws_.attn.data(), .in_features = qd, .out = ws_.x.data(), .out_stride = h,
-                      .beta = 1.f, .segments = {{{w.o.data, h, 0}}}};
-  pool_->run([&](int part, int parts) { project_part(o, part, parts); });
+  const LinearJob o{.in = ws_.attn.data(), .in_features = qd, .weight = w.o.data(),
+                    .out_features = h, .out = ws_.x.data(), .out_stride = h, .beta = 1.f};
+  pool_->run([&](int part, int parts) { linear_part(o, part, parts); });
   lora(Projection::kO, ws_.attn.data(), qd, ws_.x.data(), h);
 
-  pool_->run([&](int part, int parts) { norm_part(w.mlp_norm.data, ws_.x.data(), ws_.xn.data(), part, parts); });
-  const Projection3 gate_up{.in = ws_.xn.data(), .in_features = h, .out = ws_.gate_up.data(),
-                            .out_stride = 2 * f, .segments = {{{w.gate.data, f, 0}, {w.up.data, f, f}}}};
-  pool_->run([&](int part, int parts) { project_part(gate_up, part, parts); });
+  pool_->run([&](int part, int parts) { norm_part(w.mlp_norm.data(), ws_.x.data(), ws_.xn.data(), part, parts); });
+  const LinearJob gate_up{.in = ws_.xn.data(), .in_features = h, .weight = w.gate_up.data(),
+                          .out_features = 2 * f, .out = ws_.gate_up.data(), .out_stride = 2 * f};
+  pool_->run([&](int part, int parts) { linear_part(gate_up, part, parts); });
   lora(Projection::kGate, ws_.xn.data(), h, ws_.gate_up.data(), 2 * f);
   lora(Projection::kUp, ws_.xn.data(), h, ws_.gate_up.data() + f, 2 * f);
   pool_->run([&](int part, int parts) {
@@ -138,9 +133,9 @@ void Model::run_layer(int l) {
                  .gate_up = ws_.gate_up.data() + static_cast<long>(rows.begin) * 2 * f,
                  .out = ws_.act.data() + static_cast<long>(rows.begin) * f});
   });
-  const Projection3 down{.in = ws_.act.data(), .in_features = f, .out = ws_.x.data(), .out_stride = h,
-                         .beta = 1.f, .segments = {{{w.down.data, h, 0}}}};
-  pool_->run([&](int part, int parts) { project_part(down, part, parts); });
+  const LinearJob down{.in = ws_.act.data(), .in_features = f, .weight = w.down.data(),
+                       .out_features = h, .out = ws_.x.data(), .out_stride = h, .beta = 1.f};
+  pool_->run([&](int part, int parts) { linear_part(down, part, parts); });
   lora(Projection::kDown, ws_.act.data(), f, ws_.x.data(), h);
 }
 
@@ -213,12 +208,12 @@ void Model::compute_logits(float* logits) {
     std::copy_n(ws_.x.data() + static_cast<long>(plan_.logit_rows[i]) * h, h,
                 ws_.head_in.data() + static_cast<long>(i) * h);
   cpu::rms_norm({.rows = n, .dim = h, .in = ws_.head_in.data(), .in_stride = h,
-                 .weight = weights_.final_norm.data, .out = ws_.head_in.data(), .out_stride = h,
+                 .weight = weights_.final_norm.data(), .out = ws_.head_in.data(), .out_stride = h,
                  .eps = config_.rms_eps});
   pool_->run([&](int part, int parts) {
     const PartRange cols = part_range(config_.vocab_size, part, parts, kColumnAlign);
     cpu::gemm_nt({.m = n, .n = cols.end - cols.begin, .k = h, .a = ws_.head_in.data(), .lda = h,
-                  .b = weights_.lm_head.data + static_cast<long>(cols.begin) * h, .ldb = h,
+                  .b = weights_.lm_head_data() + static_cast<long>(cols.begin) * h, .ldb = h,
                   .c = logits + cols.begin, .ldc = config_.vocab_size});
   });
 }

@@ -11,7 +11,6 @@
 // (kernels/cpu/gemm.h, set_gemm_threads), which is only useful with a pool of 1.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -75,24 +74,19 @@ class Model {
  private:
   Model(const ModelConfig& config, ModelWeights weights);
 
-  // A projection whose output columns are split over the pool: up to three
-  // weights (q, k, v) written side by side into `out`.
-  struct ProjectionSegment {
+  // One linear layer, its output columns split over the pool.
+  struct LinearJob {
+    const float* in = nullptr;      // [T, in_features]
+    int in_features = 0;
     const float* weight = nullptr;  // [out_features, in_features]
     int out_features = 0;
-    int out_offset = 0;             // first column of `out` it writes
-  };
-  struct Projection3 {
-    const float* in = nullptr;  // [T, in_features]
-    int in_features = 0;
-    float* out = nullptr;       // [T, out_stride]
+    float* out = nullptr;           // [T, out_stride]
     int out_stride = 0;
-    float beta = 0.f;           // 1 accumulates (residual)
-    std::array<ProjectionSegment, 3> segments{};
+    float beta = 0.f;               // 1 accumulates (residual)
   };
 
   void run_layer(int layer);
-  void project_part(const Projection3& p, int part, int parts);
+  void linear_part(const LinearJob& job, int part, int parts);
   void norm_part(const float* weight, const float* in, float* out, int part, int parts);
   void store_kv_part(int layer, int part, int parts);
   void attention_part(int layer, int part, int parts);
