@@ -54,9 +54,12 @@ void small_m_tile(const GemmNT& p, int i, int j) {
 // Rows [i, i+MR) of C, all columns: tiles of 2 weight rows, then the last one.
 template <int MR>
 void small_m_rows(const GemmNT& p, int i) {
+  // Eight accumulators where the registers allow (4 x 2, 2 x 4, 1 x 4): FMA
+  // latency is four cycles at two per cycle, so eight chains keep it busy.
+  constexpr int kNr = MR >= 3 ? 2 : 4;
   int j = 0;
-  for (; j + 2 <= p.n; j += 2) small_m_tile<MR, 2>(p, i, j);
-  if (j < p.n) small_m_tile<MR, 1>(p, i, j);
+  for (; j + kNr <= p.n; j += kNr) small_m_tile<MR, kNr>(p, i, j);
+  for (; j < p.n; ++j) small_m_tile<MR, 1>(p, i, j);
 }
 
 }  // namespace
