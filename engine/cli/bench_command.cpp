@@ -8,45 +8,21 @@
 
 #include "engine/cli/commands.h"
 #include "engine/cli/latency_summary.h"
+#include "engine/model/strict_json.h"
 
 namespace parklock::engine::cli {
 namespace {
 
 using Ms = std::chrono::duration<double, std::milli>;
 
-const CommandSpec& spec() {
-  static const CommandSpec s = [] {
-    CommandSpec c{"bench",
-                  "Closed-loop load test: N in-process client threads each submit a request,\n"
-                  "stream its tokens, and submit the next, until M requests are done. Reports\n"
-                  "throughput and client-observed latency (time to first token, inter-token).",
-                  model_options()};
-    for (auto& o : engine_options()) c.options.push_back(o);
-    c.options.insert(
-        c.options.end(),
-        {
-            {"clients", "N", "concurrent client threads", "8", false},
-            {"requests", "M", "requests in total", "64", false},
-            {"prompt-len", "L", "prompt tokens per request (BOS included)", "64", false},
-            {"shared-prefix", "P", "leading prompt tokens common to all requests", "0", false},
-            {"max-tokens", "T", "output tokens per request (EOS ignored)", "32", false},
-            {"temperature", "T", "0 = greedy", "0", false},
-            {"seed", "N", "seed of prompts and sampling", "1", false},
-            {"json", "", "print one JSON object instead of the table", "", false},
-        });
-    return c;
-  }();
-  return s;
-}
-
 struct BenchParams {
-  int clients = 0;
-  int requests = 0;
-  int prompt_len = 0;
+  int clients = 8;
+  int requests = 64;
+  int prompt_len = 64;
   int shared_prefix = 0;
-  int max_tokens = 0;
+  int max_tokens = 32;
   float temperature = 0;
-  uint64_t seed = 0;
+  uint64_t seed = 1;
 };
 
 // What one client thread measured; merged after the run.
@@ -101,44 +77,45 @@ void run_client(Engine& engine, const BenchParams& p, int client, ClientLog* log
   }
 }
 
-std::string json_summary(const char* name, const LatencySummary& s) {
-  char buf[256];
-  std::snprintf(buf, sizeof buf,
-                "\"%s\": {\"count\": %zu, \"mean\": %.4f, \"p50\": %.4f, \"p99\": %.4f, \"max\": %.4f}",
-                name, s.count, s.mean, s.p50, s.p99, s.max);
-  return buf;
-}
-
-std::string json_escape(const std::string& in) {
-  std::string out;
-  for (char c : in) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) continue;
-    out += c;
-  }
-  return out;
+Json json_summary(const LatencySummary& s) {
+  return {{"count", s.count}, {"mean", s.mean}, {"p50", s.p50}, {"p99", s.p99}, {"max", s.max}};
 }
 
 }  // namespace
 
-int run_bench(std::span<char* const> argv) {
-  const ParsedArgs args = parse_args(spec(), argv);
-  if (args.flag("help")) {
-    std::fputs(usage(spec()).c_str(), stdout);
-    return 0;
-  }
+int run_bench(int argc, char** argv) {
+  CLI::App app(
+      "Closed-loop load test: N in-process client threads each submit a request,\n"
+      "stream its tokens, and submit the next, until M requests are done. Reports\n"
+      "throughput and client-observed latency (time to first token, inter-token).",
+      "bench");
+  ModelSource source;
+  EngineOptions engine_options;
   BenchParams p;
-  p.clients = static_cast<int>(args.integer("clients", 1, 4096));
-  p.requests = static_cast<int>(args.integer("requests", 1, 10'000'000));
-  p.prompt_len = static_cast<int>(args.integer("prompt-len", 1, 1 << 20));
-  p.shared_prefix = static_cast<int>(args.integer("shared-prefix", 0, p.prompt_len));
-  p.max_tokens = static_cast<int>(args.integer("max-tokens", 1, 1 << 20));
-  p.temperature = static_cast<float>(args.real("temperature", 0.0, 100.0));
-  p.seed = static_cast<uint64_t>(args.integer("seed", 0, std::numeric_limits<int64_t>::max()));
-  const EngineConfig config = engine_config(args);
-  const bool json = args.flag("json");
+  bool json = false;
+  add_model_source_options(app, source);
+  add_engine_options(app, engine_options);
+  app.add_option("--clients", p.clients, "concurrent client threads")
+      ->check(CLI::Range(1, 4096))->capture_default_str();
+  app.add_option("--requests", p.requests, "requests in total")
+      ->check(CLI::Range(1, 10'000'000))->capture_default_str();
+  app.add_option("--prompt-len", p.prompt_len, "prompt tokens per request (BOS included)")
+      ->check(CLI::Range(1, 1 << 20))->capture_default_str();
+  app.add_option("--shared-prefix", p.shared_prefix, "leading prompt tokens common to all requests")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  app.add_option("--max-tokens", p.max_tokens, "output tokens per request (EOS ignored)")
+      ->check(CLI::Range(1, 1 << 20))->capture_default_str();
+  app.add_option("--temperature", p.temperature, "0 = greedy")
+      ->check(CLI::Range(0.0f, 100.0f))->capture_default_str();
+  app.add_option("--seed", p.seed, "seed of prompts and sampling")->capture_default_str();
+  app.add_flag("--json", json, "print one JSON object instead of the table");
+  if (auto rc = parse_command_line(app, argc, argv)) return *rc;
+  if (p.shared_prefix > p.prompt_len)
+    throw UsageError("--shared-prefix " + std::to_string(p.shared_prefix) +
+                     " is longer than --prompt-len " + std::to_string(p.prompt_len));
+  const EngineConfig config = engine_config(engine_options);
 
-  auto model = load_model(args);
+  auto model = load_model(source);
   Engine engine(*model, config);
   std::vector<ClientLog> logs(p.clients);
   std::vector<std::thread> clients;
@@ -161,33 +138,53 @@ int run_bench(std::span<char* const> argv) {
   const LatencySummary itl = summarize(all.itl_ms);
   const LatencySummary e2e = summarize(all.e2e_ms);
   const EngineStats st = engine.stats();
-  const double req_per_s = p.requests / wall_s;
+  
   const double tok_per_s = static_cast<double>(all.output_tokens) / wall_s;
   const double tokens_per_step =
       st.steps ? static_cast<double>(st.computed_tokens) / static_cast<double>(st.steps) : 0.0;
   const int errors = all.by_reason[static_cast<int>(FinishReason::kError)];
+  const double req_per_s = (p.requests - errors) / wall_s;
 
+  const int completed = p.requests - errors;
+  if (completed == 0) {
+    // Nothing ran: a throughput table would only report the rejections.
+    std::fprintf(stderr, "parklock-engine bench: all %d requests failed; first error: %s\n",
+                 p.requests, all.first_error.c_str());
+    return 1;
+  }
   if (json) {
-    std::printf(
-        "{\"model\": \"%s\", \"clients\": %d, \"requests\": %d, \"prompt_len\": %d, "
-        "\"shared_prefix\": %d, \"max_tokens\": %d, \"temperature\": %g, "
-        "\"block_size\": %d, \"kv_blocks\": %d, \"max_batch_tokens\": %d, \"max_running\": %d, "
-        "\"wall_s\": %.6f, \"requests_per_s\": %.4f, \"output_tokens_per_s\": %.4f, "
-        "\"output_tokens\": %ld, \"errors\": %d, %s, %s, %s, "
-        "\"engine\": {\"steps\": %llu, \"tokens_per_step\": %.3f, \"preemptions\": %llu, "
-        "\"prefix_hit_blocks\": %llu, \"cow_copies\": %llu}}\n",
-        json_escape(model_description(args)).c_str(), p.clients, p.requests, p.prompt_len,
-        p.shared_prefix, p.max_tokens, p.temperature, config.block_size, config.num_kv_blocks,
-        config.scheduler.max_batch_tokens, config.scheduler.max_running, wall_s, req_per_s,
-        tok_per_s, all.output_tokens, errors, json_summary("ttft_ms", ttft).c_str(),
-        json_summary("itl_ms", itl).c_str(), json_summary("e2e_ms", e2e).c_str(),
-        static_cast<unsigned long long>(st.steps), tokens_per_step,
-        static_cast<unsigned long long>(st.preemptions),
-        static_cast<unsigned long long>(st.kv.prefix_hit_blocks),
-        static_cast<unsigned long long>(st.kv.copies));
+    const Json out = {
+        {"model", model_description(source)},
+        {"clients", p.clients},
+        {"requests", p.requests},
+        {"prompt_len", p.prompt_len},
+        {"shared_prefix", p.shared_prefix},
+        {"max_tokens", p.max_tokens},
+        {"temperature", p.temperature},
+        {"block_size", config.block_size},
+        {"kv_blocks", config.num_kv_blocks},
+        {"max_batch_tokens", config.scheduler.max_batch_tokens},
+        {"max_running", config.scheduler.max_running},
+        {"threads", config.compute_threads},
+        {"wall_s", wall_s},
+        {"requests_per_s", req_per_s},
+        {"output_tokens_per_s", tok_per_s},
+        {"output_tokens", all.output_tokens},
+        {"errors", errors},
+        {"ttft_ms", json_summary(ttft)},
+        {"itl_ms", json_summary(itl)},
+        {"e2e_ms", json_summary(e2e)},
+        {"engine",
+         {{"steps", st.steps},
+          {"tokens_per_step", tokens_per_step},
+          {"preemptions", st.preemptions},
+          {"prefix_hit_blocks", st.kv.prefix_hit_blocks},
+          {"cow_copies", st.kv.copies}}},
+    };
+    std::printf("%s\n", out.dump().c_str());
   } else {
     std::printf("parklock-engine bench\n");
-    std::printf("  model    %s\n", model_description(args).c_str());
+    std::printf("  model    %s\n", model_description(source).c_str());
     std::printf("  load     %d clients, %d requests, prompt %d tokens (%d shared), %d output tokens, %s\n",
                 p.clients, p.requests, p.prompt_len, p.shared_prefix, p.max_tokens,
                 p.temperature > 0 ? "sampled" : "greedy");

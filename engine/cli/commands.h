@@ -1,30 +1,46 @@
-// The parklock-engine subcommands. Each takes the arguments after its name
-// and returns the process exit code; UsageError escapes for main() to print.
+// The parklock-engine subcommands and the option groups they share.
 #pragma once
 
 #include <memory>
-#include <span>
+#include <optional>
+#include <string>
 
-#include "engine/cli/arg_parser.h"
+#include "engine/cli/command_line.h"
 #include "engine/model/model.h"
 #include "engine/serving/engine.h"
 
 namespace parklock::engine::cli {
 
-int run_make_weights(std::span<char* const> args);
-int run_generate(std::span<char* const> args);
-int run_bench(std::span<char* const> args);
+// argv[0] is the subcommand's name.
+int run_make_weights(int argc, char** argv);
+int run_generate(int argc, char** argv);
+int run_bench(int argc, char** argv);
+int run_serve(int argc, char** argv);
 
-// Options shared by generate and bench: where the model comes from and how
-// the engine is sized.
-std::vector<OptionSpec> model_options();
-std::vector<OptionSpec> engine_options();
+// Where one model comes from: a checkpoint, or seeded synthetic weights.
+struct ModelSource {
+  std::string path;    // --model PATH
+  std::string config;  // --config NAME (synthetic)
+  uint64_t weights_seed = 1;
+};
+void add_model_source_options(CLI::App& app, ModelSource& source);
+// Throws UsageError unless exactly one of path and config is set.
+std::unique_ptr<Model> load_model(const ModelSource& source);
+std::string model_description(const ModelSource& source);
+// Throws UsageError for an unknown shape name.
+ModelConfig model_config_by_name(const std::string& name);
 
-// --model PATH, or --config NAME with --weights-seed (synthetic, in memory).
-std::unique_ptr<Model> load_model(const ParsedArgs& args);
-// Human-readable origin of the model, for reports.
-std::string model_description(const ParsedArgs& args);
-// Also applies --gemm-threads, which is process-wide.
-EngineConfig engine_config(const ParsedArgs& args);
+// How each engine is sized, and the CPU threads it computes with.
+struct EngineOptions {
+  int block_size = 16;
+  int kv_blocks = 2048;
+  int max_batch_tokens = 256;
+  int max_running = 64;
+  int threads = 1;                   // compute pool threads per forward pass
+  std::optional<int> gemm_threads;   // OpenBLAS threads (process-wide)
+};
+void add_engine_options(CLI::App& app, EngineOptions& options);
+// Also applies the process-wide GEMM thread count.
+EngineConfig engine_config(const EngineOptions& options);
 
 }  // namespace parklock::engine::cli

@@ -2,7 +2,6 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
-#include <span>
 #include <string>
 
 #include "engine/cli/commands.h"
@@ -16,6 +15,7 @@ constexpr const char* kUsage =
     "  make-weights  write seeded synthetic weights (or a LoRA adapter) as safetensors\n"
     "  generate      generate text for one prompt, streaming it to stdout\n"
     "  bench         many concurrent in-process clients; throughput and latency\n"
+    "  serve         OpenAI-compatible HTTP server (completions, chat, SSE, /metrics)\n"
     "\n"
     "Run 'parklock-engine <command> --help' for a command's options.\n";
 
@@ -29,11 +29,14 @@ int main(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   const std::string command = argv[1];
-  const std::span<char* const> args(argv + 2, static_cast<size_t>(argc - 2));
+  // Each command parses its own options, with its name as argv[0].
+  const int sub_argc = argc - 1;
+  char** sub_argv = argv + 1;
   try {
-    if (command == "make-weights") return run_make_weights(args);
-    if (command == "generate") return run_generate(args);
-    if (command == "bench") return run_bench(args);
+    if (command == "make-weights") return run_make_weights(sub_argc, sub_argv);
+    if (command == "generate") return run_generate(sub_argc, sub_argv);
+    if (command == "bench") return run_bench(sub_argc, sub_argv);
+    if (command == "serve") return run_serve(sub_argc, sub_argv);
     std::fprintf(stderr, "parklock-engine: unknown command '%s'\n\n%s", command.c_str(), kUsage);
     return 2;
   } catch (const UsageError& e) {

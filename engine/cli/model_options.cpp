@@ -1,56 +1,70 @@
-#include <limits>
-
 #include "engine/cli/commands.h"
 #include "kernels/cpu/gemm.h"
 
 namespace parklock::engine::cli {
 
-std::vector<OptionSpec> model_options() {
-  return {
-      {"model", "PATH", "safetensors checkpoint (from make-weights or converted)", "", false},
-      {"config", "NAME", "instead of --model: synthetic weights of this shape (tiny, small, tinyllama-1.1b)", "", false},
-      {"weights-seed", "N", "seed of the synthetic weights with --config", "1", false},
-  };
+void add_model_source_options(CLI::App& app, ModelSource& source) {
+  auto* model = app.add_option("--model", source.path,
+                               "safetensors checkpoint (from make-weights or converted)");
+  auto* config = app.add_option(
+      "--config", source.config,
+      "instead of --model: synthetic weights of this shape (tiny, small, tinyllama-1.1b)");
+  model->excludes(config);
+  app.add_option("--weights-seed", source.weights_seed, "seed of the synthetic weights with --config")
+      ->capture_default_str();
 }
 
-std::vector<OptionSpec> engine_options() {
-  return {
-      {"block-size", "N", "token positions per KV block", "16", false},
-      {"kv-blocks", "N", "KV blocks in the pool", "2048", false},
-      {"max-batch-tokens", "N", "token budget of one engine step", "256", false},
-      {"max-running", "N", "sequences in the running batch", "64", false},
-      {"gemm-threads", "N", "OpenBLAS threads for the GEMMs (default: OpenBLAS's own choice)", "", false},
-  };
-}
-
-std::unique_ptr<Model> load_model(const ParsedArgs& args) {
-  if (args.has("model") == args.has("config"))
-    throw UsageError("give exactly one of --model PATH or --config NAME");
-  if (args.has("model")) return Model::load(args.str("model"));
-  ModelConfig config;
+ModelConfig model_config_by_name(const std::string& name) {
   try {
-    config = ModelConfig::by_name(args.str("config"));
+    return ModelConfig::by_name(name);
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
   }
-  const auto seed = args.integer("weights-seed", 0, std::numeric_limits<int64_t>::max());
-  return Model::random(config, static_cast<uint64_t>(seed));
 }
 
-std::string model_description(const ParsedArgs& args) {
-  if (args.has("model")) return args.str("model");
-  return args.str("config") + " (synthetic, seed " + args.str("weights-seed") + ")";
+std::unique_ptr<Model> load_model(const ModelSource& source) {
+  if (source.path.empty() == source.config.empty())
+    throw UsageError("give exactly one of --model PATH or --config NAME");
+  if (!source.path.empty()) return Model::load(source.path);
+  return Model::random(model_config_by_name(source.config), source.weights_seed);
 }
 
-EngineConfig engine_config(const ParsedArgs& args) {
+std::string model_description(const ModelSource& source) {
+  if (!source.path.empty()) return source.path;
+  return source.config + " (synthetic, seed " + std::to_string(source.weights_seed) + ")";
+}
+
+void add_engine_options(CLI::App& app, EngineOptions& o) {
+  app.add_option("--block-size", o.block_size, "token positions per KV block")
+      ->check(CLI::Range(1, 4096))->capture_default_str();
+  app.add_option("--kv-blocks", o.kv_blocks, "KV blocks in the pool")
+      ->check(CLI::Range(1, 1 << 24))->capture_default_str();
+  app.add_option("--max-batch-tokens", o.max_batch_tokens, "token budget of one engine step")
+      ->check(CLI::Range(1, 1 << 20))->capture_default_str();
+  app.add_option("--max-running", o.max_running, "sequences in the running batch")
+      ->check(CLI::Range(1, 1 << 16))->capture_default_str();
+  app.add_option("--threads", o.threads,
+                 "compute threads of each forward pass (per-layer barriers between them)")
+      ->check(CLI::Range(1, 256))->capture_default_str();
+  app.add_option("--gemm-threads", o.gemm_threads,
+                 "OpenBLAS threads per GEMM (default: 1 with --threads > 1, else OpenBLAS's choice)")
+      ->check(CLI::Range(1, 1024));
+}
+
+EngineConfig engine_config(const EngineOptions& o) {
   EngineConfig c;
-  c.block_size = static_cast<int>(args.integer("block-size", 1, 4096));
-  c.num_kv_blocks = static_cast<int>(args.integer("kv-blocks", 1, 1 << 24));
-  c.scheduler.max_batch_tokens = static_cast<int>(args.integer("max-batch-tokens", 1, 1 << 20));
-  c.scheduler.max_running = static_cast<int>(args.integer("max-running", 1, 1 << 16));
-  // Process-wide, so applied here rather than carried in EngineConfig.
-  if (args.has("gemm-threads"))
-    kernels::cpu::set_gemm_threads(static_cast<int>(args.integer("gemm-threads", 1, 1024)));
+  c.block_size = o.block_size;
+  c.num_kv_blocks = o.kv_blocks;
+  c.scheduler.max_batch_tokens = o.max_batch_tokens;
+  c.scheduler.max_running = o.max_running;
+  c.compute_threads = o.threads;
+  // Process-wide, so applied here rather than carried in EngineConfig. The
+  // compute pool already splits each GEMM; OpenBLAS threads on top of it
+  // would only compete for the same cores.
+  if (o.gemm_threads)
+    kernels::cpu::set_gemm_threads(*o.gemm_threads);
+  else if (o.threads > 1)
+    kernels::cpu::set_gemm_threads(1);
   return c;
 }
 

@@ -73,7 +73,7 @@ void ForwardPlan::build(std::span<const SeqStep> in, const ModelConfig& c, const
     throw std::invalid_argument("forward: steps want logits but the logits buffer is null");
 }
 
-void ForwardWorkspace::resize(const ModelConfig& c, const ForwardPlan& plan) {
+void ForwardWorkspace::resize(const ModelConfig& c, const ForwardPlan& plan, int threads) {
   const size_t t = plan.num_tokens;
   auto grow = [](std::vector<float>& v, size_t n) {
     if (v.size() < n) v.resize(n);
@@ -86,7 +86,7 @@ void ForwardWorkspace::resize(const ModelConfig& c, const ForwardPlan& plan) {
   grow(act, t * c.ffn_size);
   grow(rope_cos, t * c.head_dim / 2);
   grow(rope_sin, t * c.head_dim / 2);
-  grow(scores, plan.max_context);
+  grow(scores, static_cast<size_t>(threads) * plan.max_context);
   grow(head_in, plan.logit_rows.size() * c.hidden_size);
   // lora_tmp depends on the adapters' ranks; apply_lora grows it.
 }

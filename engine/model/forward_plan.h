@@ -48,11 +48,11 @@ struct ForwardWorkspace {
   std::vector<float> act;      // [T, F] SwiGLU output
   std::vector<float> rope_cos; // [T, D/2]
   std::vector<float> rope_sin; // [T, D/2]
-  std::vector<float> scores;   // [max_context] attention scratch
+  std::vector<float> scores;   // [threads, max_context] attention scratch, one row per compute thread
   std::vector<float> lora_tmp; // [T, R] x · Aᵀ
   std::vector<float> head_in;  // [rows with logits, H]
 
-  void resize(const ModelConfig& config, const ForwardPlan& plan);
+  void resize(const ModelConfig& config, const ForwardPlan& plan, int threads);
 };
 
 }  // namespace parklock::engine

@@ -16,23 +16,36 @@ namespace parklock::engine {
 
 namespace cpu = kernels::cpu;
 
+namespace {
+
+// Columns per part start on a 16-float (64-byte) boundary.
+constexpr int kColumnAlign = 16;
+
+}  // namespace
+
 Model::Model(const ModelConfig& config, ModelWeights weights)
-    : config_(config), weights_(std::move(weights)) {}
+    : config_(config), weights_(std::move(weights)), pool_(std::make_unique<ComputePool>(1)) {}
+
+Model::~Model() = default;
 
 std::unique_ptr<Model> Model::load(const std::string& path) {
-  const SafetensorsFile file(path);
+  auto file = std::make_shared<const SafetensorsFile>(path);
   ModelConfig config;
   try {
-    config = ModelConfig::from_metadata(file.metadata());
+    config = ModelConfig::from_metadata(file->metadata());
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument(path + ": " + e.what());
   }
-  return std::unique_ptr<Model>(new Model(config, ModelWeights::load(file, config)));
+  return std::unique_ptr<Model>(new Model(config, ModelWeights::load(std::move(file), config)));
 }
 
 std::unique_ptr<Model> Model::random(const ModelConfig& config, uint64_t seed) {
-  const SyntheticWeights source(config, seed);
-  return std::unique_ptr<Model>(new Model(config, ModelWeights::load(source, config)));
+  auto source = std::make_shared<const SyntheticWeights>(config, seed);
+  return std::unique_ptr<Model>(new Model(config, ModelWeights::load(std::move(source), config)));
+}
+
+void Model::set_compute_threads(int threads) {
+  if (threads != pool_->size()) pool_ = std::make_unique<ComputePool>(threads);
 }
 
 void Model::allocate_kv(int num_blocks, int block_size) {
@@ -44,7 +57,7 @@ void Model::copy_kv_block(int src_block, int dst_block) { kv_.copy_block(src_blo
 void Model::forward(std::span<const SeqStep> steps, float* logits) {
   plan_.build(steps, config_, kv_, logits != nullptr);
   if (plan_.num_tokens == 0) return;
-  ws_.resize(config_, plan_);
+  ws_.resize(config_, plan_, pool_->size());
   const int t = plan_.num_tokens;
   cpu::embedding({.num_tokens = t,
                   .dim = config_.hidden_size,
@@ -61,70 +74,88 @@ void Model::forward(std::span<const SeqStep> steps, float* logits) {
   if (!plan_.logit_rows.empty()) compute_logits(logits);
 }
 
+// out[:, this part's columns] (+)= in · W[this part's rows]ᵀ
+void Model::linear_part(const LinearJob& j, int part, int parts) {
+  const PartRange cols = part_range(j.out_features, part, parts, kColumnAlign);
+  cpu::gemm_nt({.m = plan_.num_tokens, .n = cols.end - cols.begin, .k = j.in_features,
+                .a = j.in, .lda = j.in_features,
+                .b = j.weight + static_cast<long>(cols.begin) * j.in_features,
+                .ldb = j.in_features, .c = j.out + cols.begin, .ldc = j.out_stride, .beta = j.beta});
+}
+
+void Model::norm_part(const float* weight, const float* in, float* out, int part, int parts) {
+  const int h = config_.hidden_size;
+  const PartRange rows = part_range(plan_.num_tokens, part, parts);
+  cpu::rms_norm({.rows = rows.end - rows.begin, .dim = h, .in = in + static_cast<long>(rows.begin) * h,
+                 .in_stride = h, .weight = weight, .out = out + static_cast<long>(rows.begin) * h,
+                 .out_stride = h, .eps = config_.rms_eps});
+}
+
 // x += o_proj(attention(rope(qkv(norm(x)))));  x += down(swiglu(gate_up(norm(x))))
+// Every pool_->run is a phase that ends at the barrier; LoRA deltas run on
+// the calling thread between phases.
 void Model::run_layer(int l) {
   const LayerWeights& w = weights_.layers[l];
-  const int t = plan_.num_tokens;
   const int h = config_.hidden_size;
-  const int qkv_dim = config_.q_dim() + 2 * config_.kv_dim();
+  const int qd = config_.q_dim(), kvd = config_.kv_dim();
+  const int qkv_dim = qd + 2 * kvd;
   const int f = config_.ffn_size;
   auto lora = [&](Projection p, const float* in, int in_stride, float* out, int out_stride) {
-    apply_lora({.runs = plan_.adapter_runs,
-                .layer = l,
-                .projection = p,
-                .in = in,
-                .in_stride = in_stride,
-                .out = out,
-                .out_stride = out_stride,
+    apply_lora({.runs = plan_.adapter_runs, .layer = l, .projection = p, .in = in,
+                .in_stride = in_stride, .out = out, .out_stride = out_stride,
                 .scratch = &ws_.lora_tmp});
   };
-
-  cpu::rms_norm({.rows = t, .dim = h, .in = ws_.x.data(), .in_stride = h,
-                 .weight = w.attn_norm.data(), .out = ws_.xn.data(), .out_stride = h,
-                 .eps = config_.rms_eps});
-  cpu::gemm_nt({.m = t, .n = qkv_dim, .k = h, .a = ws_.xn.data(), .lda = h, .b = w.qkv.data(),
-                .ldb = h, .c = ws_.qkv.data(), .ldc = qkv_dim});
   float* q = ws_.qkv.data();
-  float* k = q + config_.q_dim();
-  float* v = k + config_.kv_dim();
-  lora(Projection::kQ, ws_.xn.data(), h, q, qkv_dim);
-  lora(Projection::kK, ws_.xn.data(), h, k, qkv_dim);
-  lora(Projection::kV, ws_.xn.data(), h, v, qkv_dim);
-  attention(l);
-  cpu::gemm_nt({.m = t, .n = h, .k = config_.q_dim(), .a = ws_.attn.data(), .lda = config_.q_dim(),
-                .b = w.o.data(), .ldb = config_.q_dim(), .c = ws_.x.data(), .ldc = h, .beta = 1.f});
-  lora(Projection::kO, ws_.attn.data(), config_.q_dim(), ws_.x.data(), h);
 
-  cpu::rms_norm({.rows = t, .dim = h, .in = ws_.x.data(), .in_stride = h,
-                 .weight = w.mlp_norm.data(), .out = ws_.xn.data(), .out_stride = h,
-                 .eps = config_.rms_eps});
-  cpu::gemm_nt({.m = t, .n = 2 * f, .k = h, .a = ws_.xn.data(), .lda = h, .b = w.gate_up.data(),
-                .ldb = h, .c = ws_.gate_up.data(), .ldc = 2 * f});
+  pool_->run([&](int part, int parts) { norm_part(w.attn_norm.data(), ws_.x.data(), ws_.xn.data(), part, parts); });
+  const LinearJob qkv{.in = ws_.xn.data(), .in_features = h, .weight = w.qkv.data(),
+                      .out_features = qkv_dim, .out = q, .out_stride = qkv_dim};
+  pool_->run([&](int part, int parts) { linear_part(qkv, part, parts); });
+  lora(Projection::kQ, ws_.xn.data(), h, q, qkv_dim);
+  lora(Projection::kK, ws_.xn.data(), h, q + qd, qkv_dim);
+  lora(Projection::kV, ws_.xn.data(), h, q + qd + kvd, qkv_dim);
+  pool_->run([&](int part, int parts) { store_kv_part(l, part, parts); });
+  pool_->run([&](int part, int parts) { attention_part(l, part, parts); });
+  const LinearJob o{.in = ws_.attn.data(), .in_features = qd, .weight = w.o.data(),
+                    .out_features = h, .out = ws_.x.data(), .out_stride = h, .beta = 1.f};
+  pool_->run([&](int part, int parts) { linear_part(o, part, parts); });
+  lora(Projection::kO, ws_.attn.data(), qd, ws_.x.data(), h);
+
+  pool_->run([&](int part, int parts) { norm_part(w.mlp_norm.data(), ws_.x.data(), ws_.xn.data(), part, parts); });
+  const LinearJob gate_up{.in = ws_.xn.data(), .in_features = h, .weight = w.gate_up.data(),
+                          .out_features = 2 * f, .out = ws_.gate_up.data(), .out_stride = 2 * f};
+  pool_->run([&](int part, int parts) { linear_part(gate_up, part, parts); });
   lora(Projection::kGate, ws_.xn.data(), h, ws_.gate_up.data(), 2 * f);
   lora(Projection::kUp, ws_.xn.data(), h, ws_.gate_up.data() + f, 2 * f);
-  cpu::swiglu({.rows = t, .dim = f, .gate_up = ws_.gate_up.data(), .out = ws_.act.data()});
-  cpu::gemm_nt({.m = t, .n = h, .k = f, .a = ws_.act.data(), .lda = f, .b = w.down.data(),
-                .ldb = f, .c = ws_.x.data(), .ldc = h, .beta = 1.f});
+  pool_->run([&](int part, int parts) {
+    const PartRange rows = part_range(plan_.num_tokens, part, parts);
+    cpu::swiglu({.rows = rows.end - rows.begin, .dim = f,
+                 .gate_up = ws_.gate_up.data() + static_cast<long>(rows.begin) * 2 * f,
+                 .out = ws_.act.data() + static_cast<long>(rows.begin) * f});
+  });
+  const LinearJob down{.in = ws_.act.data(), .in_features = f, .weight = w.down.data(),
+                       .out_features = h, .out = ws_.x.data(), .out_stride = h, .beta = 1.f};
+  pool_->run([&](int part, int parts) { linear_part(down, part, parts); });
   lora(Projection::kDown, ws_.act.data(), f, ws_.x.data(), h);
 }
 
-// RoPE on q and k, then per sequence: store the new keys/values, attend.
-void Model::attention(int l) {
-  const int t = plan_.num_tokens;
+// RoPE on this part's steps' q and k, then their new keys/values into the cache.
+void Model::store_kv_part(int l, int part, int parts) {
   const int qkv_dim = config_.q_dim() + 2 * config_.kv_dim();
   float* q = ws_.qkv.data();
   float* k = q + config_.q_dim();
   const float* v = k + config_.kv_dim();
-  cpu::rope_apply({.num_tokens = t, .num_heads = config_.num_heads, .head_dim = config_.head_dim,
-                   .x = q, .row_stride = qkv_dim, .cos = ws_.rope_cos.data(),
-                   .sin = ws_.rope_sin.data()});
-  cpu::rope_apply({.num_tokens = t, .num_heads = config_.num_kv_heads,
-                   .head_dim = config_.head_dim, .x = k, .row_stride = qkv_dim,
-                   .cos = ws_.rope_cos.data(), .sin = ws_.rope_sin.data()});
-  const float scale = 1.f / std::sqrt(static_cast<float>(config_.head_dim));
-  for (size_t s = 0; s < plan_.steps.size(); ++s) {
+  const PartRange steps = part_range(static_cast<int>(plan_.steps.size()), part, parts);
+  for (int s = steps.begin; s < steps.end; ++s) {
     const SeqStep& step = plan_.steps[s];
     const long row = plan_.row_begin[s];
+    const int half = config_.head_dim / 2;
+    cpu::rope_apply({.num_tokens = step.num_tokens, .num_heads = config_.num_heads,
+                     .head_dim = config_.head_dim, .x = q + row * qkv_dim, .row_stride = qkv_dim,
+                     .cos = ws_.rope_cos.data() + row * half, .sin = ws_.rope_sin.data() + row * half});
+    cpu::rope_apply({.num_tokens = step.num_tokens, .num_heads = config_.num_kv_heads,
+                     .head_dim = config_.head_dim, .x = k + row * qkv_dim, .row_stride = qkv_dim,
+                     .cos = ws_.rope_cos.data() + row * half, .sin = ws_.rope_sin.data() + row * half});
     cpu::paged_kv_write({.layout = kv_.layout(),
                          .num_tokens = step.num_tokens,
                          .start_pos = step.start_pos,
@@ -134,19 +165,37 @@ void Model::attention(int l) {
                          .row_stride = qkv_dim,
                          .k_cache = kv_.keys(l),
                          .v_cache = kv_.values(l)});
+  }
+}
+
+// Attention of this part's share of the (step, query head) pairs.
+void Model::attention_part(int l, int part, int parts) {
+  const int qkv_dim = config_.q_dim() + 2 * config_.kv_dim();
+  const int nh = config_.num_heads;
+  const float scale = 1.f / std::sqrt(static_cast<float>(config_.head_dim));
+  const PartRange items = part_range(static_cast<int>(plan_.steps.size()) * nh, part, parts);
+  float* scratch = ws_.scores.data() + static_cast<long>(part) * plan_.max_context;
+  for (int item = items.begin; item < items.end;) {
+    const int s = item / nh;
+    const int head_end = std::min(nh, items.end - s * nh);
+    const SeqStep& step = plan_.steps[s];
+    const long row = plan_.row_begin[s];
     cpu::paged_attention({.layout = kv_.layout(),
-                          .num_heads = config_.num_heads,
+                          .num_heads = nh,
+                          .head_begin = item - s * nh,
+                          .head_end = head_end,
                           .num_tokens = step.num_tokens,
                           .start_pos = step.start_pos,
                           .block_table = step.block_table,
-                          .q = q + row * qkv_dim,
+                          .q = ws_.qkv.data() + row * qkv_dim,
                           .q_stride = qkv_dim,
                           .k_cache = kv_.keys(l),
                           .v_cache = kv_.values(l),
                           .out = ws_.attn.data() + row * config_.q_dim(),
                           .out_stride = config_.q_dim(),
                           .scale = scale,
-                          .scratch = ws_.scores.data()});
+                          .scratch = scratch});
+    item = s * nh + head_end;
   }
 }
 
@@ -161,8 +210,12 @@ void Model::compute_logits(float* logits) {
   cpu::rms_norm({.rows = n, .dim = h, .in = ws_.head_in.data(), .in_stride = h,
                  .weight = weights_.final_norm.data(), .out = ws_.head_in.data(), .out_stride = h,
                  .eps = config_.rms_eps});
-  cpu::gemm_nt({.m = n, .n = config_.vocab_size, .k = h, .a = ws_.head_in.data(), .lda = h,
-                .b = weights_.lm_head_data(), .ldb = h, .c = logits, .ldc = config_.vocab_size});
+  pool_->run([&](int part, int parts) {
+    const PartRange cols = part_range(config_.vocab_size, part, parts, kColumnAlign);
+    cpu::gemm_nt({.m = n, .n = cols.end - cols.begin, .k = h, .a = ws_.head_in.data(), .lda = h,
+                  .b = weights_.lm_head_data() + static_cast<long>(cols.begin) * h, .ldb = h,
+                  .c = logits + cols.begin, .ldc = config_.vocab_size});
+  });
 }
 
 }  // namespace parklock::engine

@@ -1,12 +1,14 @@
 // The CPU Llama decoder of the bundled engine: the interface the serving
 // side (scheduler, block manager, sampler) drives.
 //
-// Threads: a Model is not internally synchronised. forward(), allocate_kv()
-// and copy_kv_block() must be called by one engine thread at a time (the
-// thread that runs the step loop); they reuse per-model scratch buffers and
-// write the KV cache. config() and block_size() may be read from any thread
-// once allocate_kv() has returned. GEMMs inside forward() run on OpenBLAS's
-// thread pool (kernels/cpu/gemm.h, set_gemm_threads).
+// Threads: a Model is not internally synchronised. forward(), allocate_kv(),
+// copy_kv_block() and set_compute_threads() must be called by one engine
+// thread at a time (the thread that runs the step loop); they reuse
+// per-model scratch buffers and write the KV cache. config() and
+// block_size() may be read from any thread once allocate_kv() has returned.
+// Inside forward(), each layer's work is split over the model's compute pool
+// (compute_pool.h); each GEMM may further use OpenBLAS's own threads
+// (kernels/cpu/gemm.h, set_gemm_threads), which is only useful with a pool of 1.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +16,7 @@
 #include <span>
 #include <string>
 
+#include "engine/model/compute_pool.h"
 #include "engine/model/forward_plan.h"
 #include "engine/model/kv_cache.h"
 #include "engine/model/lora_adapter.h"
@@ -33,7 +36,16 @@ class Model {
   // The same weights write_synthetic_model(path, config, seed) would store.
   static std::unique_ptr<Model> random(const ModelConfig& config, uint64_t seed);
 
+  ~Model();
+
   const ModelConfig& config() const { return config_; }
+  // Bytes of weights held in process memory beyond the checkpoint's
+  // mapping (F16/BF16 conversions, synthetic weights).
+  size_t owned_weight_bytes() const { return weights_.owned_bytes(); }
+
+  // Threads that compute each forward pass (1 = the caller alone, the default).
+  void set_compute_threads(int threads);
+  int compute_threads() const { return pool_->size(); }
 
   // (Re)allocates the paged KV storage, zeroed: fp32 [layer][block][kv_head][slot][D].
   // Forgets all cached keys and values.
@@ -62,8 +74,22 @@ class Model {
  private:
   Model(const ModelConfig& config, ModelWeights weights);
 
+  // One linear layer, its output columns split over the pool.
+  struct LinearJob {
+    const float* in = nullptr;      // [T, in_features]
+    int in_features = 0;
+    const float* weight = nullptr;  // [out_features, in_features]
+    int out_features = 0;
+    float* out = nullptr;           // [T, out_stride]
+    int out_stride = 0;
+    float beta = 0.f;               // 1 accumulates (residual)
+  };
+
   void run_layer(int layer);
-  void attention(int layer);
+  void linear_part(const LinearJob& job, int part, int parts);
+  void norm_part(const float* weight, const float* in, float* out, int part, int parts);
+  void store_kv_part(int layer, int part, int parts);
+  void attention_part(int layer, int part, int parts);
   void compute_logits(float* logits);
 
   ModelConfig config_;
@@ -72,6 +98,7 @@ class Model {
   // Per-step scratch, reused across calls (hence one caller at a time).
   ForwardPlan plan_;
   ForwardWorkspace ws_;
+  std::unique_ptr<ComputePool> pool_;
 };
 
 }  // namespace parklock::engine

@@ -1,58 +1,91 @@
 #include "engine/model/model_weights.h"
 
+#include <stdexcept>
+
 #include "engine/model/llama_layout.h"
 
 namespace parklock::engine {
 namespace {
 
-std::vector<float> read_whole(const TensorSource& src, const std::string& name,
-                              std::vector<int64_t> shape) {
-  int64_t n = 1;
-  for (int64_t d : shape) n *= d;
-  std::vector<float> out(static_cast<size_t>(n));
-  read_checked(src, name, shape, out);
-  return out;
-}
-
-// Reads projection p of layer l into rows [row0, row0 + out) of a stacked matrix.
-void read_projection_rows(const TensorSource& src, const ModelConfig& c, int l, Projection p,
-                          std::vector<float>& stacked, int row0) {
-  const ProjectionShape s = projection_shape(c, p);
-  const std::vector<int64_t> shape = {s.out_features, s.in_features};
-  std::span<float> dst(stacked.data() + static_cast<size_t>(row0) * s.in_features,
-                       static_cast<size_t>(s.out_features) * s.in_features);
-  read_checked(src, layer_tensor_name(l, projection_module(p)), shape, dst);
+size_t numel(const std::vector<int64_t>& shape) {
+  size_t n = 1;
+  for (int64_t d : shape) n *= static_cast<size_t>(d);
+  return n;
 }
 
 }  // namespace
 
-ModelWeights ModelWeights::load(const TensorSource& src, const ModelConfig& c) {
+WeightView ModelWeights::take(const TensorSource& source, const std::vector<Part>& parts,
+                              bool in_place) {
+  size_t total = 0;
+  for (const Part& p : parts) total += numel(p.shape);
+  if (in_place) {
+    // In place only if every part is viewable and follows the last one directly.
+    const float* first = source.f32_data(parts[0].name, parts[0].shape);
+    const float* next = first;
+    for (const Part& p : parts) {
+      if (next == nullptr || source.f32_data(p.name, p.shape) != next) {
+        first = nullptr;
+        break;
+      }
+      next += numel(p.shape);
+    }
+    if (first != nullptr) return {first, total};
+  }
+  std::vector<float>& buffer = owned_.emplace_back(total);
+  size_t offset = 0;
+  for (const Part& p : parts) {
+    const size_t n = numel(p.shape);
+    read_checked(source, p.name, p.shape, std::span<float>(buffer.data() + offset, n));
+    offset += n;
+  }
+  return {buffer.data(), total};
+}
+
+ModelWeights ModelWeights::load_from(const TensorSource& src, const ModelConfig& c, bool in_place) {
   c.validate();
   const int64_t v = c.vocab_size, h = c.hidden_size;
   ModelWeights w;
-  w.embed = read_whole(src, kEmbedName, {v, h});
+  auto one = [&](const std::string& name, std::vector<int64_t> shape) {
+    return w.take(src, {{name, std::move(shape)}}, in_place);
+  };
+  auto projection = [&](int l, Projection p) {
+    const ProjectionShape s = projection_shape(c, p);
+    return Part{layer_tensor_name(l, projection_module(p)), {s.out_features, s.in_features}};
+  };
+  w.embed = one(kEmbedName, {v, h});
   w.layers.resize(c.num_layers);
   for (int l = 0; l < c.num_layers; ++l) {
     LayerWeights& lw = w.layers[l];
-    lw.attn_norm = read_whole(src, layer_tensor_name(l, kAttnNormModule), {h});
-    lw.qkv.resize(static_cast<size_t>(c.q_dim() + 2 * c.kv_dim()) * h);
-    read_projection_rows(src, c, l, Projection::kQ, lw.qkv, 0);
-    read_projection_rows(src, c, l, Projection::kK, lw.qkv, c.q_dim());
-    read_projection_rows(src, c, l, Projection::kV, lw.qkv, c.q_dim() + c.kv_dim());
-    lw.o = read_whole(src, layer_tensor_name(l, projection_module(Projection::kO)),
-                      {h, c.q_dim()});
-    lw.mlp_norm = read_whole(src, layer_tensor_name(l, kMlpNormModule), {h});
-    lw.gate_up.resize(static_cast<size_t>(2 * c.ffn_size) * h);
-    read_projection_rows(src, c, l, Projection::kGate, lw.gate_up, 0);
-    read_projection_rows(src, c, l, Projection::kUp, lw.gate_up, c.ffn_size);
-    lw.down = read_whole(src, layer_tensor_name(l, projection_module(Projection::kDown)),
-                         {h, c.ffn_size});
+    lw.attn_norm = one(layer_tensor_name(l, kAttnNormModule), {h});
+    lw.qkv = w.take(src, {projection(l, Projection::kQ), projection(l, Projection::kK),
+                          projection(l, Projection::kV)}, in_place);
+    lw.o = w.take(src, {projection(l, Projection::kO)}, in_place);
+    lw.mlp_norm = one(layer_tensor_name(l, kMlpNormModule), {h});
+    lw.gate_up = w.take(src, {projection(l, Projection::kGate), projection(l, Projection::kUp)}, in_place);
+    lw.down = w.take(src, {projection(l, Projection::kDown)}, in_place);
   }
-  w.final_norm = read_whole(src, kFinalNormName, {h});
+  w.final_norm = one(kFinalNormName, {h});
   // With tied embeddings a checkpoint may still carry lm_head.weight (some
   // exporters write the shared matrix twice); like Hugging Face, ignore it.
-  if (!c.tie_embeddings) w.lm_head = read_whole(src, kLmHeadName, {v, h});
+  w.lm_head = c.tie_embeddings ? w.embed : one(kLmHeadName, {v, h});
   return w;
+}
+
+ModelWeights ModelWeights::load(std::shared_ptr<const TensorSource> source, const ModelConfig& c) {
+  ModelWeights w = load_from(*source, c, /*in_place=*/true);
+  w.source_ = std::move(source);
+  return w;
+}
+
+ModelWeights ModelWeights::load(const TensorSource& source, const ModelConfig& c) {
+  return load_from(source, c, /*in_place=*/false);
+}
+
+size_t ModelWeights::owned_bytes() const {
+  size_t bytes = 0;
+  for (const auto& b : owned_) bytes += b.size() * sizeof(float);
+  return bytes;
 }
 
 }  // namespace parklock::engine

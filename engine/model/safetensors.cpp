@@ -11,7 +11,7 @@
 #include <cstring>
 
 #include "engine/model/float_convert.h"
-#include "engine/model/json.h"
+#include "engine/model/strict_json.h"
 
 namespace parklock::engine {
 
@@ -85,50 +85,47 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
 SafetensorsFile::~SafetensorsFile() { ::munmap(const_cast<unsigned char*>(map_), map_size_); }
 
 void SafetensorsFile::parse_header(std::string_view json, uint64_t data_size) {
-  JsonValue root;
+  Json root;
   try {
-    root = JsonValue::parse(json);
+    root = parse_strict_json(json);
   } catch (const JsonError& e) {
     fail(std::string("header is not valid JSON: ") + e.what());
   }
   if (!root.is_object()) fail("header must be a JSON object");
 
-  for (const auto& [name, entry] : root.as_object()) {
+  for (const auto& [name, entry] : root.items()) {
     if (name == "__metadata__") {
       if (!entry.is_object()) fail("__metadata__ must be an object of strings");
-      for (const auto& [key, value] : entry.as_object()) {
+      for (const auto& [key, value] : entry.items()) {
         if (!value.is_string()) fail("__metadata__ value of '" + key + "' must be a string");
-        metadata_[key] = value.as_string();
+        metadata_[key] = value.get<std::string>();
       }
       continue;
     }
     const std::string where = "tensor '" + name + "': ";
     if (!entry.is_object()) fail(where + "entry must be an object");
-    for (const auto& member : entry.as_object())
-      if (member.first != "dtype" && member.first != "shape" && member.first != "data_offsets")
-        fail(where + "unknown field '" + member.first + "'");
-    const JsonValue* dtype = entry.find("dtype");
-    const JsonValue* shape = entry.find("shape");
-    const JsonValue* offsets = entry.find("data_offsets");
-    if (!dtype || !shape || !offsets)
-      fail(where + "missing field '" + (!dtype ? "dtype" : !shape ? "shape" : "data_offsets") + "'");
+    for (const auto& member : entry.items())
+      if (member.key() != "dtype" && member.key() != "shape" && member.key() != "data_offsets")
+        fail(where + "unknown field '" + member.key() + "'");
+    for (const char* field : {"dtype", "shape", "data_offsets"})
+      if (!entry.contains(field)) fail(where + "missing field '" + field + "'");
+    const Json& dtype = entry["dtype"];
+    const Json& shape = entry["shape"];
+    const Json& offsets = entry["data_offsets"];
 
     TensorInfo info;
     info.name = name;
-    if (!dtype->is_string()) fail(where + "dtype must be a string");
-    const auto parsed = parse_dtype(dtype->as_string());
+    if (!dtype.is_string()) fail(where + "dtype must be a string");
+    const auto parsed = parse_dtype(dtype.get<std::string>());
     if (!parsed)
-      fail(where + "unsupported dtype '" + dtype->as_string() + "' (supported: F32, F16, BF16)");
+      fail(where + "unsupported dtype '" + dtype.get<std::string>() +
+           "' (supported: F32, F16, BF16)");
     info.dtype = *parsed;
 
-    if (!shape->is_array()) fail(where + "shape must be an array");
+    if (!shape.is_array()) fail(where + "shape must be an array");
     uint64_t numel = 1;
-    for (const JsonValue& d : shape->as_array()) {
-      int64_t dim = -1;
-      try {
-        dim = d.as_int64();
-      } catch (const JsonError&) {
-      }
+    for (const Json& d : shape) {
+      const int64_t dim = exact_int64(d).value_or(-1);
       if (dim < 0) fail(where + "shape must hold non-negative integers");
       // 2^48 elements is far past any real tensor and keeps numel * 4 exact.
       if (dim > 0 && numel > (uint64_t{1} << 48) / static_cast<uint64_t>(dim))
@@ -137,14 +134,10 @@ void SafetensorsFile::parse_header(std::string_view json, uint64_t data_size) {
       info.shape.push_back(dim);
     }
 
-    if (!offsets->is_array() || offsets->as_array().size() != 2)
+    if (!offsets.is_array() || offsets.size() != 2)
       fail(where + "data_offsets must be an array [begin, end]");
-    int64_t b = -1, e = -1;
-    try {
-      b = offsets->as_array()[0].as_int64();
-      e = offsets->as_array()[1].as_int64();
-    } catch (const JsonError&) {
-    }
+    const int64_t b = exact_int64(offsets[0]).value_or(-1);
+    const int64_t e = exact_int64(offsets[1]).value_or(-1);
     if (b < 0 || e < 0) fail(where + "data_offsets must be non-negative integers");
     info.begin = static_cast<uint64_t>(b);
     info.end = static_cast<uint64_t>(e);
@@ -219,6 +212,16 @@ void SafetensorsFile::read_f32(const std::string& name, std::span<float> dst) co
       }
       break;
   }
+}
+
+const float* SafetensorsFile::f32_data(const std::string& name,
+                                       std::span<const int64_t> shape) const {
+  const TensorInfo* t = find(name);
+  if (!t || t->dtype != Dtype::kF32 || !std::equal(t->shape.begin(), t->shape.end(), shape.begin(), shape.end()))
+    return nullptr;
+  const unsigned char* p = data_ + t->begin;
+  if (reinterpret_cast<uintptr_t>(p) % alignof(float) != 0) return nullptr;
+  return reinterpret_cast<const float*>(p);
 }
 
 std::vector<float> SafetensorsFile::read(const std::string& name) const {

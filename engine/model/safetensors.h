@@ -44,7 +44,8 @@ struct TensorInfo {
   int64_t numel() const;
 };
 
-// A read-only mapping of one file; tensors are converted to fp32 on read.
+// A read-only mapping of one file; tensors are converted to fp32 on read,
+// or (F32) viewed in place.
 class SafetensorsFile final : public TensorSource {
  public:
   // Maps and validates the file; throws SafetensorsError.
@@ -62,6 +63,8 @@ class SafetensorsFile final : public TensorSource {
   std::optional<std::vector<int64_t>> shape_of(const std::string& name) const override;
   void read_f32(const std::string& name, std::span<float> dst) const override;
   const std::map<std::string, std::string>& metadata() const override { return metadata_; }
+  // F32 tensors aligned to 4 bytes are served from the mapping.
+  const float* f32_data(const std::string& name, std::span<const int64_t> shape) const override;
 
  private:
   [[noreturn]] void fail(const std::string& what) const;

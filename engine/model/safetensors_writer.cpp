@@ -5,27 +5,10 @@
 
 #include "engine/model/float_convert.h"
 #include "engine/model/safetensors.h"
+#include "engine/model/strict_json.h"
 
 namespace parklock::engine {
 namespace {
-
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", u);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
 
 uint64_t entry_bytes(const SafetensorsEntry& e) {
   uint64_t n = 1;
@@ -35,27 +18,18 @@ uint64_t entry_bytes(const SafetensorsEntry& e) {
 
 std::string build_header(std::span<const SafetensorsEntry> entries,
                          const std::map<std::string, std::string>& metadata) {
-  std::string h = "{";
-  if (!metadata.empty()) {
-    h += "\"__metadata__\":{";
-    bool first = true;
-    for (const auto& [k, v] : metadata) {
-      if (!first) h += ",";
-      first = false;
-      h += json_string(k) + ":" + json_string(v);
-    }
-    h += "}";
-  }
+  Json header = Json::object();
+  if (!metadata.empty()) header["__metadata__"] = metadata;
   uint64_t offset = 0;
   for (const SafetensorsEntry& e : entries) {
-    if (h.size() > 1) h += ",";
+    if (header.contains(e.name)) throw SafetensorsError("tensor '" + e.name + "' given twice");
     const uint64_t bytes = entry_bytes(e);
-    h += json_string(e.name) + ":{\"dtype\":\"" + dtype_name(e.dtype) + "\",\"shape\":" +
-         shape_text(e.shape) + ",\"data_offsets\":[" + std::to_string(offset) + "," +
-         std::to_string(offset + bytes) + "]}";
+    header[e.name] = {{"dtype", dtype_name(e.dtype)},
+                      {"shape", e.shape},
+                      {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
   }
-  h += "}";
+  std::string h = header.dump();
   h.append((8 - h.size() % 8) % 8, ' ');
   return h;
 }

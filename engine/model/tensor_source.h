@@ -23,6 +23,13 @@ class TensorSource {
   // Converts the tensor to fp32 into dst, which holds exactly its element count.
   virtual void read_f32(const std::string& name, std::span<float> dst) const = 0;
   virtual const std::map<std::string, std::string>& metadata() const = 0;
+  // The tensor's fp32 values in place, when the source holds `name` with
+  // exactly `shape` as aligned F32 that lives as long as the source (a
+  // mapped file); nullptr otherwise (then read_f32 converts a copy).
+  virtual const float* f32_data(const std::string& /*name*/,
+                                std::span<const int64_t> /*shape*/) const {
+    return nullptr;
+  }
 };
 
 // "[2048, 64]"

@@ -1,6 +1,7 @@
 #include "engine/serving/engine.h"
 
 #include <algorithm>
+#include <cmath>
 #include <exception>
 #include <sstream>
 #include <stdexcept>
@@ -29,6 +30,7 @@ Engine::Engine(Model& model, const EngineConfig& config)
       scheduler_(config.scheduler, kv_) {
   PARKLOCK_SET_NAME(&queue_mu_.native(), "request_queue");
   PARKLOCK_SET_NAME(&queue_cv_, "request_queue_cv");
+  model_.set_compute_threads(config_.compute_threads);
   model_.allocate_kv(config_.num_kv_blocks, config_.block_size);
   loop_thread_ = std::thread([this] { loop(); });
 }
@@ -74,6 +76,13 @@ std::string Engine::validate(const Request& r) const {
   return "";
 }
 
+std::string Engine::check(const Request& request) const {
+  std::string error = validate(request);
+  if (error.empty() && !request.adapter.empty() && !adapters_.find(request.adapter))
+    error = "unknown adapter '" + request.adapter + "'";
+  return error;
+}
+
 RequestHandle Engine::submit(Request request) {
   const uint64_t id = next_id_.fetch_add(1, std::memory_order_relaxed);
   auto stream = std::make_shared<RequestStream>(id, Clock::now());
@@ -82,7 +91,7 @@ RequestHandle Engine::submit(Request request) {
   std::string error = validate(request);
   std::optional<AdapterRef> adapter;
   if (error.empty() && !request.adapter.empty()) {
-    adapter = adapters_.find(request.adapter);
+    adapter = adapters_.find(request.adapter);  // held by the sequence from here on
     if (!adapter) error = "unknown adapter '" + request.adapter + "'";
   }
   if (!error.empty()) {
@@ -90,7 +99,8 @@ RequestHandle Engine::submit(Request request) {
     result.reason = FinishReason::kError;
     result.error = std::move(error);
     result.prompt_tokens = static_cast<int>(request.prompt.size());
-    result.submit_time = result.first_token_time = result.finish_time = stream->submit_time();
+    result.submit_time = result.first_token_time = result.first_scheduled_time =
+        result.finish_time = stream->submit_time();
     stream->finish(std::move(result));
     finished_.fetch_add(1, std::memory_order_relaxed);
     return stream;
@@ -190,6 +200,7 @@ void Engine::run_plan() {
   for (size_t i = 0; i < n; ++i) {
     const ScheduledChunk& c = plan_.chunks[i];
     Sequence* seq = c.seq;
+    if (seq->first_scheduled_time == Clock::time_point{}) seq->first_scheduled_time = Clock::now();
     kv_.copy_block_table(seq->id, &block_tables_[i]);
     SeqStep s{};
     s.tokens = seq->tokens.data() + seq->num_computed;
@@ -206,7 +217,6 @@ void Engine::run_plan() {
   model_.forward(seq_steps_, logits_.data());
 
   done_.clear();
-  done_reasons_.clear();
   int row = 0;
   for (const ScheduledChunk& c : plan_.chunks) {
     Sequence* seq = c.seq;
@@ -216,20 +226,27 @@ void Engine::run_plan() {
       process_token(seq, logits_.data() + static_cast<size_t>(row++) * model_config_.vocab_size);
   }
   computed_tokens_.fetch_add(plan_.num_tokens, std::memory_order_relaxed);
-  for (size_t i = 0; i < done_.size(); ++i)
-    finish_removed(scheduler_.remove_running(done_[i]), done_reasons_[i], "");
+  for (Done& d : done_)
+    finish_removed(scheduler_.remove_running(d.seq), d.reason, std::move(d.error));
 }
 
 void Engine::process_token(Sequence* seq, float* logits_row) {
   std::span<float> row(logits_row, model_config_.vocab_size);
+  auto done = [&](FinishReason reason, std::string error = "") {
+    done_.push_back({seq, reason, std::move(error)});
+  };
+  // Corrupt weights (NaN, or values so large they overflow) would otherwise
+  // sample token 0 forever and end in empty text that looks like success.
+  if (!std::all_of(row.begin(), row.end(), [](float x) { return std::isfinite(x); })) {
+    done(FinishReason::kError,
+         "the model produced non-finite logits (NaN or infinity): its weights, or the "
+         "request's LoRA adapter, are corrupt");
+    return;
+  }
   const int32_t token = sampler_.sample(row, seq->sampling, seq->tokens, seq->rng);
   const Clock::time_point now = Clock::now();
   if (seq->first_token_time == Clock::time_point{}) seq->first_token_time = now;
 
-  auto done = [&](FinishReason reason) {
-    done_.push_back(seq);
-    done_reasons_.push_back(reason);
-  };
   if (token == ByteTokenizer::kEos && !seq->sampling.ignore_eos) {
     done(FinishReason::kStop);
     return;
@@ -270,6 +287,9 @@ void Engine::finish_removed(std::unique_ptr<Sequence> seq, FinishReason reason,
   result.submit_time = seq->stream->submit_time();
   result.first_token_time =
       seq->first_token_time == Clock::time_point{} ? result.submit_time : seq->first_token_time;
+  result.first_scheduled_time = seq->first_scheduled_time == Clock::time_point{}
+                                    ? result.submit_time
+                                    : seq->first_scheduled_time;
   result.finish_time = Clock::now();
   finished_.fetch_add(1, std::memory_order_relaxed);
   seq->stream->finish(std::move(result));

@@ -8,15 +8,18 @@
 //     "request_queue", notify             step (Scheduler); copy-on-write
 //   cancel() -> flag the stream           blocks; Model::forward; sample;
 //   handle->next()/wait() <-------------  stream tokens; finish sequences
-//     (per-request "request_stream")
+//     (per-request stream)
 //
 // The loop sleeps on the request_queue condition variable when there is
 // nothing to do. The Model is used only by the loop (it allows one caller).
 //
 // Named locks and their order (a thread holding one may take those to its
 // right, never the reverse): "request_queue" -> "running_set" ->
-// "kv_blocks". "request_stream" (one per request) and "adapters" are leaves:
-// nothing else is taken while they are held.
+// "kv_blocks". "adapters" is a leaf: nothing else is taken while it is held;
+// so are the per-request stream mutexes, which are left unnamed (names are
+// for long-lived locks: a name per request would fill the preload's name
+// table with labels of freed locks). "compute_pool" is taken by the loop and
+// the compute threads inside Model::forward, with nothing else held.
 #pragma once
 
 #include <atomic>
@@ -43,6 +46,7 @@ namespace parklock::engine {
 struct EngineConfig {
   int block_size = 16;       // token positions per KV block
   int num_kv_blocks = 1024;  // KV pool size; bounds running context tokens
+  int compute_threads = 1;   // threads of each forward pass (Model::set_compute_threads)
   SchedulerConfig scheduler;
 };
 
@@ -73,6 +77,10 @@ class Engine {
   // settings) come back already finished with FinishReason::kError.
   RequestHandle submit(Request request) EXCLUDES(queue_mu_);
 
+  // Thread-safe. What submit() would reject `request` for, "" if nothing:
+  // lets a front end answer "bad request" before anything is queued.
+  std::string check(const Request& request) const;
+
   // Thread-safe, idempotent. The request ends with kCancelled unless it
   // finished first; its KV blocks are freed by the next engine step.
   void cancel(const RequestHandle& handle);
@@ -92,6 +100,13 @@ class Engine {
   void process_token(Sequence* seq, float* logits_row);
   void finish_removed(std::unique_ptr<Sequence> seq, FinishReason reason, std::string error);
   std::string validate(const Request& request) const;
+
+  // A sequence that finished during the current step.
+  struct Done {
+    Sequence* seq;
+    FinishReason reason;
+    std::string error;
+  };
 
   Model& model_;
   const ModelConfig model_config_;
@@ -118,8 +133,7 @@ class Engine {
   std::vector<SeqStep> seq_steps_;
   std::vector<std::vector<int32_t>> block_tables_;
   std::vector<float> logits_;
-  std::vector<Sequence*> done_;  // finished during the current step
-  std::vector<FinishReason> done_reasons_;
+  std::vector<Done> done_;
 
   std::thread loop_thread_;  // last: starts after everything above exists
 };

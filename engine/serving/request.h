@@ -53,6 +53,7 @@ struct RequestResult {
   int cached_prompt_tokens = 0;  // prompt tokens served from the prefix cache
   int preemptions = 0;           // times the sequence was evicted and recomputed
   Clock::time_point submit_time;
+  Clock::time_point first_scheduled_time;  // first forward pass; == submit_time if never
   Clock::time_point first_token_time;  // == submit_time when no token came
   Clock::time_point finish_time;
 };

@@ -1,13 +1,11 @@
 #include "engine/serving/request_stream.h"
 
-#include "parklock.h"
 
 namespace parklock::engine {
 
+// The stream's mutex stays unnamed: it lives for one request (see engine.h).
 RequestStream::RequestStream(uint64_t id, Clock::time_point submit_time)
-    : id_(id), submit_time_(submit_time) {
-  PARKLOCK_SET_NAME(&mu_.native(), "request_stream");
-}
+    : id_(id), submit_time_(submit_time) {}
 
 bool RequestStream::next(TokenEvent* event) {
   MutexLock lock(mu_);

@@ -2,7 +2,8 @@
 // final result. The engine loop produces; any client thread consumes.
 //
 // Thread safety: the queue and the result are guarded by the stream's own
-// "request_stream" mutex; the consumer waits on a condition variable.
+// mutex (unnamed: it lives for one request); the consumer waits on a
+// condition variable.
 #pragma once
 
 #include <atomic>
@@ -52,7 +53,7 @@ class RequestStream {
   const Clock::time_point submit_time_;
   std::atomic<bool> cancel_requested_{false};
 
-  mutable AnnotatedMutex mu_;  // "request_stream"
+  mutable AnnotatedMutex mu_;  // one per request, so not named
   std::condition_variable cv_;  // signalled on push and finish
   std::deque<TokenEvent> events_ GUARDED_BY(mu_);
   std::optional<RequestResult> result_ GUARDED_BY(mu_);

@@ -40,6 +40,7 @@ struct Sequence {
   SamplerRng rng;
   Utf8StreamDecoder decoder;  // output tokens -> valid UTF-8, incrementally
   StopMatcher stop;
+  Clock::time_point first_scheduled_time{};  // first forward pass it took part in
   Clock::time_point first_token_time{};
 
   int num_output() const { return static_cast<int>(tokens.size()) - prompt_len; }

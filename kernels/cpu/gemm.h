@@ -20,8 +20,23 @@ struct GemmNT {
   float beta = 0.f;
 };
 
-// Runs on OpenBLAS (cblas_sgemm). A zero-sized product is a no-op.
+// Rows of A up to which gemm_nt avoids sgemm, and the inner size from which
+// it uses gemm_nt_small_m there rather than one sgemv per row. Measured with
+// gemm_bench (kernels/cpu/README.md): above 4 rows sgemm wins again.
+inline constexpr int kSmallM = 4;
+inline constexpr int kSmallMMinK = 256;
+
+// Runs on OpenBLAS: for m <= kSmallM, sgemv per row or (k >=
+// kSmallMMinK, m > 1) gemm_nt_small_m; sgemm above. So a batch of a few
+// rows is never slower than the same rows one at a time. A zero-sized
+// product is a no-op.
 void gemm_nt(const GemmNT& p);
+
+// The small-M path on its own (benchmarks compare it with sgemm): reads
+// each row of B once per four rows of A. Single-threaded; any m works.
+// Needs AVX2 and FMA: call only when small_m_kernel_available().
+void gemm_nt_small_m(const GemmNT& p);
+bool small_m_kernel_available();
 
 // Threads OpenBLAS may use per GEMM. OpenBLAS defaults to one per core
 // (or OPENBLAS_NUM_THREADS); the CPU model calls GEMMs from one engine

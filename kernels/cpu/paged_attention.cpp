@@ -57,7 +57,7 @@ void paged_attention(const PagedAttentionParams& p) {
   const int group = p.num_heads / p.layout.num_kv_heads;
   const int d = p.layout.head_dim;
   for (int t = 0; t < p.num_tokens; ++t) {
-    for (int h = 0; h < p.num_heads; ++h) {
+    for (int h = p.head_begin; h < p.head_end; ++h) {
       attend_one_head(p, HeadTask{.q = p.q + static_cast<long>(t) * p.q_stride + h * d,
                                   .out = p.out + static_cast<long>(t) * p.out_stride + h * d,
                                   .kv_head = h / group,

@@ -14,6 +14,10 @@ namespace parklock::kernels::cpu {
 struct PagedAttentionParams {
   PagedKvLayout layout;
   int num_heads = 0;                     // NH, a multiple of NKV
+  // Query heads [head_begin, head_end) are computed (a compute thread's
+  // share); the rest of `out` is left alone.
+  int head_begin = 0;
+  int head_end = 0;
   int num_tokens = 0;                    // T (new tokens of this sequence)
   int start_pos = 0;                     // position of token 0
   const int32_t* block_table = nullptr;  // [ceil((start_pos + T) / S)] physical block ids

@@ -2,6 +2,10 @@
 // invariants: chunked prefill, decode, GQA shapes, batched == unbatched.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <functional>
+#include <numeric>
+
 #include "engine/model/model.h"
 #include "engine/model/synthetic_weights.h"
 #include "reference_model.h"
@@ -217,6 +221,95 @@ TEST(Forward, RejectsMalformedSteps) {
   SeqStep far = s.next(1);
   far.start_pos = c.max_positions;
   expect_error(far, "max_positions");
+}
+
+}  // namespace
+}  // namespace parklock::engine::testing
+
+namespace parklock::engine::testing {
+namespace {
+
+// The compute pool splits every phase over threads; the logits must not
+// depend on how many (up to the summation order of one GEMM row).
+TEST(Forward, ComputePoolMatchesOneThread) {
+  const ModelConfig c = ModelConfig::tiny();
+  auto pooled = Model::random(c, 6);
+  auto single = Model::random(c, 6);
+  pooled->set_compute_threads(3);
+  EXPECT_EQ(pooled->compute_threads(), 3);
+  pooled->allocate_kv(64, 8);
+  single->allocate_kv(64, 8);
+  std::vector<SeqState> seqs;
+  for (int i = 0; i < 5; ++i)
+    seqs.push_back({.tokens = random_tokens(12 + 5 * i, c.vocab_size, 40 + i),
+                    .blocks = scrambled_blocks(i * 12, 12, 7 + i)});
+  for (int round = 0; round < 4; ++round) {
+    std::vector<SeqStep> steps;
+    for (const SeqState& s : seqs) steps.push_back(s.next(round == 0 ? int(s.tokens.size()) - 3 : 1));
+    std::vector<float> a(steps.size() * c.vocab_size), b(steps.size() * c.vocab_size);
+    pooled->forward(steps, a.data());
+    single->forward(steps, b.data());
+    for (size_t v = 0; v < a.size(); ++v) ASSERT_NEAR(a[v], b[v], 1e-4f) << "round " << round;
+    for (size_t i = 0; i < seqs.size(); ++i) seqs[i].done += steps[i].num_tokens;
+  }
+}
+
+// A malformed step fails the same way with a pool: the exception of the
+// thread that found it reaches the caller after the barrier.
+TEST(Forward, ComputePoolReportsErrors) {
+  auto model = Model::random(ModelConfig::tiny(), 6);
+  model->set_compute_threads(2);
+  model->allocate_kv(4, 4);
+  SeqState s{.tokens = random_tokens(3, 259, 1), .blocks = {9}};  // block outside the cache
+  const SeqStep step = s.next(3);
+  std::vector<float> logits(259);
+  EXPECT_THROW(model->forward({&step, 1}, logits.data()), std::invalid_argument);
+}
+
+// F32 checkpoints are read in place from the mapping: no second copy of the
+// weights in memory (the 8.6 GB RSS for a 4.4 GB TinyLlama file).
+TEST(Forward, F32CheckpointIsUsedInPlace) {
+  TempDir dir;
+  const ModelConfig c = ModelConfig::tiny();
+  write_synthetic_model(dir.file("f32.safetensors"), c, 3, Dtype::kF32);
+  write_synthetic_model(dir.file("bf16.safetensors"), c, 3, Dtype::kBF16);
+  EXPECT_EQ(Model::load(dir.file("f32.safetensors"))->owned_weight_bytes(), 0u);
+  EXPECT_GT(Model::load(dir.file("bf16.safetensors"))->owned_weight_bytes(), 0u);
+  EXPECT_GT(Model::random(c, 3)->owned_weight_bytes(), 0u);
+}
+
+// A checkpoint with its tensors sorted by name (as many exporters write
+// them) has q/k/v and gate/up apart: they are stacked into owned copies,
+// with the same results.
+TEST(Forward, F32CheckpointInOtherOrderLoadsTheSame) {
+  TempDir dir;
+  const ModelConfig c = ModelConfig::tiny();
+  const SyntheticWeights source(c, 5);
+  std::vector<std::string> names = source.tensor_names();
+  std::sort(names.begin(), names.end());
+  std::vector<std::vector<float>> data;
+  std::vector<SafetensorsEntry> entries;
+  for (const std::string& name : names) {
+    const std::vector<int64_t> shape = *source.shape_of(name);
+    auto& d = data.emplace_back(static_cast<size_t>(std::accumulate(
+        shape.begin(), shape.end(), int64_t{1}, std::multiplies<>())));
+    source.read_f32(name, d);
+  }
+  for (size_t i = 0; i < names.size(); ++i)
+    entries.push_back(SafetensorsEntry::of(names[i], *source.shape_of(names[i]), data[i]));
+  write_safetensors(dir.file("sorted.safetensors"), entries, c.to_metadata());
+  auto sorted = Model::load(dir.file("sorted.safetensors"));
+  auto random = Model::random(c, 5);
+  EXPECT_GT(sorted->owned_weight_bytes(), 0u);
+  EXPECT_LT(sorted->owned_weight_bytes(), random->owned_weight_bytes());  // the rest is in place
+  sorted->allocate_kv(4, 16);
+  random->allocate_kv(4, 16);
+  SeqState s{.tokens = random_tokens(12, c.vocab_size, 3), .blocks = {1}};
+  const SeqStep step = s.next(12);
+  std::vector<float> a(c.vocab_size), b(c.vocab_size);
+  sorted->forward({&step, 1}, a.data());
+  random->forward({&step, 1}, b.data());
+  EXPECT_EQ(a, b);
 }
 
 }  // namespace

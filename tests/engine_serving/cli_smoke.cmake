@@ -1,6 +1,6 @@
 # Smoke test of parklock-engine: make-weights, generate (with and without a
 # LoRA adapter), a small bench (table and --json), and a bad argument.
-# Run with -DENGINE=<binary> -DWORK_DIR=<scratch dir>.
+# Run with -DENGINE=<binary> -DMODEL_BENCH=<parklock_model_bench> -DWORK_DIR=<scratch dir>.
 file(REMOVE_RECURSE ${WORK_DIR})
 file(MAKE_DIRECTORY ${WORK_DIR})
 
@@ -39,6 +39,35 @@ endif()
 
 execute_process(COMMAND ${ENGINE} bench --clients zero
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-if(NOT rc EQUAL 2 OR NOT err MATCHES "--clients: 'zero' is not an integer")
+if(NOT rc EQUAL 2 OR NOT err MATCHES "--clients: Value zero")
   message(FATAL_ERROR "bad argument: expected exit 2 and a clear message, got ${rc}: ${err}")
+endif()
+
+# Every request rejected (prompt + output past the 1024-token context): a
+# clear error and exit 1, no throughput table.
+execute_process(COMMAND ${ENGINE} bench --config tiny --clients 2 --requests 4 --prompt-len 1000
+                        --max-tokens 100
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 1 OR NOT out STREQUAL "" OR NOT err MATCHES "all 4 requests failed.*context")
+  message(FATAL_ERROR "bench, all rejected: expected exit 1, empty stdout, got ${rc}:\n${out}\n${err}")
+endif()
+
+# generate on error: the message on stderr, nothing (not even a newline) on stdout.
+execute_process(COMMAND ${ENGINE} generate --config tiny --max-tokens 2000
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 1 OR NOT out STREQUAL "" OR NOT err MATCHES "exceeds the model context")
+  message(FATAL_ERROR "generate error: expected exit 1 and empty stdout, got ${rc}: '${out}' ${err}")
+endif()
+
+# parklock_model_bench with a context past the model's positions: a clear
+# message and exit 2 (it used to die on an uncaught std::invalid_argument).
+execute_process(COMMAND ${MODEL_BENCH} tiny 1 64 4096
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 2 OR NOT err MATCHES "exceeds tiny's 1024 positions")
+  message(FATAL_ERROR "model bench, bad shape: expected exit 2 and a message, got ${rc}: ${err}")
+endif()
+execute_process(COMMAND ${MODEL_BENCH} tiny 2 8 4 1 2
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "batched/one-at-a-time time ratio")
+  message(FATAL_ERROR "model bench: expected the batched/unbatched ratio, got ${rc}: ${out} ${err}")
 endif()
