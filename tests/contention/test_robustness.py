@@ -255,16 +255,18 @@ class ParallelScrapes(SiteChecks, ProgramChecks):
 
 class ExitUnderScrapes(ProgramChecks):
     """The program exits while four threads scrape it in a loop: it exits
-    with its own status, by no signal, in bounded time, and still writes its
-    exit outputs."""
+    with its own status, by no signal, in bounded time (the exporter's
+    threads do not keep it alive), and still writes its exit outputs."""
 
     SCRAPERS = 4
     MAX_SCRAPES = 400  # per scraper
 
-    def check_exit(self, how, status):
+    def check_exit(self, how, status=None):
         with tempfile.TemporaryDirectory() as tmp:
             report, dump = os.path.join(tmp, "report.txt"), os.path.join(tmp, "dump.json")
-            run = Running(command=[EXITS_UNDER_SCRAPES, how, str(status)], report=report, dump=dump)
+            command = [EXITS_UNDER_SCRAPES, how] + ([str(status)] if status is not None else [])
+            status = status or 0
+            run = Running(command=command, report=report, dump=dump)
             ok = [0] * self.SCRAPERS
             errors = []
             exit_sent = threading.Event()
@@ -307,10 +309,13 @@ class ExitUnderScrapes(ProgramChecks):
                 self.assertIn("churn", f.read())
 
     def test_return_from_main(self):
-        self.check_exit("main", 3)
+        self.check_exit("return", 3)
 
     def test_exit_from_another_thread(self):
-        self.check_exit("thread", 5)
+        self.check_exit("exit-from-thread", 5)
+
+    def test_main_thread_exit_then_the_last_thread(self):
+        self.check_exit("pthread-exit")
 
 
 class ForksAndExecs(ProgramChecks):
