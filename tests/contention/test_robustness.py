@@ -434,8 +434,9 @@ class ManySites(ProgramChecks):
             self.assertLess(gauge(text, "parklock_sites"), 4096)
             # The overflow site has no stack and no lock: site="other",
             # lock="anonymous". Every one of the program's waits is in a grid
-            # series or there; the exporter's own threads' waits may be there
-            # too, but all of them are contended acquisitions.
+            # series or there. The web server's threads, which are recorded,
+            # may have added waits of their own there, but every recorded
+            # wait is a contended acquisition.
             overflow = sum(wait_counts(text, site="other", lock="anonymous"))
             self.assertGreater(overflow, 0)
             self.assertLessEqual(waits, self.grid_waits(text) + overflow)
