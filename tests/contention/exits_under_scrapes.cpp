@@ -10,11 +10,12 @@
 //                                                process ends, with status 0,
 //                                                when its last thread does
 //
-// Three threads keep a named mutex ("churn") contended the whole time, so
-// that the recorder, the scrapes and the exit all run at once. The program
-// prints "ready" once there is contention to scrape, waits for a line on
-// its standard input (the test sends it while scrapes are running), prints
-// "exiting STATUS" and exits as asked. The churn stops by itself after 60 s,
+// The program first makes three waits on a named mutex ("churn") that
+// certainly park (parked_rounds.h), so that there is contention to scrape
+// and report; then three threads keep that mutex busy the whole time, so
+// that the recorder, the scrapes and the exit all run at once. It prints
+// "ready", waits for a line on its standard input (the test sends it while
+// scrapes are running), prints "exiting STATUS" and exits as asked. The churn stops by itself after 60 s,
 // and at once in the pthread-exit mode.
 #include <pthread.h>
 #include <unistd.h>
@@ -26,6 +27,7 @@
 #include <cstring>
 #include <thread>
 
+#include "parked_rounds.h"
 #include "parklock.h"
 
 namespace {
@@ -68,6 +70,10 @@ int main(int argc, char** argv) {
   const int status = with_status ? atoi(argv[2]) : 0;
   PARKLOCK_SET_NAME(&g_churn, "churn");
 
+  parked_rounds::run(&g_churn, 3, [](int) {
+    pthread_mutex_lock(&g_churn);
+    pthread_mutex_unlock(&g_churn);
+  });
   // Detached: they are still locking when the process exits.
   for (int t = 0; t < 3; ++t) std::thread(churn).detach();
   while (g_rounds.load() < 1000) std::this_thread::yield();
