@@ -18,6 +18,7 @@
 
 #include "dump_json.h"
 #include "exporter_abi.h"
+#include "host_exit_watch.h"
 #include "metric_families.h"
 #include "report_table.h"
 #include "snapshot_worker.h"
@@ -97,9 +98,11 @@ extern "C" __attribute__((visibility("default"))) int parklock_exporter_start(co
     return -1;
   }
   g_context = context;
+  const int threads_before = process_threads();
   g_worker = new SnapshotWorker(*context, *new Symbolizer);
   g_started_pid = getpid();
   if (context->settings.metrics[0]) start_endpoint(*context);
+  if (threads_before >= 0) exit_with_last_host_thread(process_threads() - threads_before);
   if (context->settings.report[0] || context->settings.dump[0]) std::atexit(write_exit_outputs);
   return 0;
 }

@@ -18,11 +18,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <string>
 #include <thread>
 #include <vector>
 
+#include "parked_rounds.h"
 #include "parklock.h"
 
 pthread_mutex_t g_orders_mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -36,16 +35,7 @@ int g_orders_wait_line, g_table_wait_line, g_holder_unlock_line;
 int g_contended_word;  // the lock word while waiters sleep: tells whose algorithm ran
 std::atomic<long> g_shared_work{0};
 
-namespace {
-
-char thread_state(pid_t tid) {
-  std::ifstream stat("/proc/self/task/" + std::to_string(tid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  size_t paren = text.rfind(')');
-  return paren == std::string::npos || paren + 2 >= text.size() ? '?' : text[paren + 2];
-}
-
-}  // namespace
+using parked_rounds::thread_state;
 
 struct Round {
   std::atomic<int> go{0};       // round number the waiters may start

@@ -54,12 +54,15 @@ def preload_env(**settings):
 
 
 class Running:
-    """contended_sites with --hold-open, its metrics endpoint on a free port
-    (or on settings["metrics"])."""
+    """A program under the preload, read up to its "ready" line:
+    contended_sites --hold-open unless `command` is given, its metrics
+    endpoint on a free port (or on settings["metrics"]). close() ends its
+    standard input, and collects the rest of its output and its exit status."""
 
-    def __init__(self, *args, **settings):
+    def __init__(self, *args, command=None, **settings):
+        command = command or [PROGRAM, "--hold-open", *args]
         settings.setdefault("metrics", "127.0.0.1:0")
-        self.proc = subprocess.Popen([PROGRAM, "--hold-open", *args], env=preload_env(**settings),
+        self.proc = subprocess.Popen(command, env=preload_env(**settings),
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         if settings["metrics"].endswith(":0"):
             announce = self.proc.stderr.readline()
@@ -68,8 +71,10 @@ class Running:
                 self.proc.kill()
                 raise AssertionError("no metrics announcement on stderr: %r" % announce)
             self.url = match.group(1)
+            self.stderr = announce
         else:
             self.url = "http://%s/metrics" % settings["metrics"]
+            self.stderr = ""
         lines = []
         for line in self.proc.stdout:
             lines.append(line)
@@ -85,12 +90,17 @@ class Running:
             raise AssertionError("scrape of %s failed; the program's threads:\n%s" % (self.url, thread_stacks(self.proc.pid)))
 
     def close(self):
-        self.proc.stdin.close()
+        if self.proc.returncode is not None:
+            return self.proc.returncode
         try:
-            self.proc.wait(timeout=TIMEOUT_S)
-        finally:
-            if self.proc.poll() is None:
-                self.proc.kill()
+            out, err = self.proc.communicate(timeout=TIMEOUT_S)
+            self.stdout += out
+            self.stderr += err
+        except subprocess.TimeoutExpired:
+            stacks = thread_stacks(self.proc.pid)
+            self.proc.kill()
+            self.proc.communicate()
+            raise AssertionError("%s did not exit; its threads:\n%s" % (self.proc.args[0], stacks))
         return self.proc.returncode
 
     def __enter__(self):
@@ -119,7 +129,9 @@ def find(series, **want):
             if all(any(k == name and sub in value for k, value in labels) for name, sub in want.items())]
 
 
-class KnownSites(unittest.TestCase):
+class SiteChecks:
+    """Checks of a contended_sites scrape against what the program printed."""
+
     def check_waits_in_scrape(self, text, stdout):
         waits, holders = expectations(stdout)
         self.assertEqual(len(waits), 2, stdout)
@@ -139,6 +151,17 @@ class KnownSites(unittest.TestCase):
             self.assertEqual(len(values), 1, "holder %s not in:\n%s" % (h, text))
             self.assertGreater(values[0], 0)
 
+    def check_waits_in_scrape_waiters_only(self, text, stdout):
+        waits, _ = expectations(stdout)
+        counts = samples(text, "parklock_lock_wait_seconds_count")
+        for w in waits:
+            values = [v for labels, v in counts.items()
+                      if dict(labels).get("site", "").startswith(w["function"]) and w["where"] in dict(labels)["site"]
+                      and dict(labels).get("lock") == w["lock"]]
+            self.assertEqual(values, [w["count"]], text)
+
+
+class KnownSites(SiteChecks, unittest.TestCase):
     def test_scrape_names_waiters_holder_and_locks(self):
         with Running() as run:
             text = run.scrape()
@@ -229,15 +252,6 @@ class KnownSites(unittest.TestCase):
             want = int(re.search(r"^expect acquisitions orders (\d+)", run.stdout, re.M).group(1))
             counts = samples(text, "parklock_lock_acquisitions_total")
             self.assertEqual(counts.get((("kind", "mutex"), ("lock", "orders"))), want, text)
-
-    def check_waits_in_scrape_waiters_only(self, text, stdout):
-        waits, _ = expectations(stdout)
-        counts = samples(text, "parklock_lock_wait_seconds_count")
-        for w in waits:
-            values = [v for labels, v in counts.items()
-                      if dict(labels).get("site", "").startswith(w["function"]) and w["where"] in dict(labels)["site"]
-                      and dict(labels).get("lock") == w["lock"]]
-            self.assertEqual(values, [w["count"]], text)
 
 
 class RealPrometheus(unittest.TestCase):

@@ -1,8 +1,10 @@
 # Sourced by the workloads: `under_test CMD...` runs the program under test,
-# bounded in time, with the preload when run_both.sh asked for it.
+# bounded in time, with the preload when run_both.sh asked for it. The
+# preload goes to the program alone, not to `timeout` around it (whose exit
+# report would otherwise be the last one written).
 under_test() {
   if [[ -n ${PRELOAD:-} ]]; then
-    LD_PRELOAD=$PRELOAD timeout 120 "$@"
+    timeout 120 env LD_PRELOAD="$PRELOAD" "$@"
   else
     timeout 120 "$@"
   fi
