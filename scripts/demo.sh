@@ -28,6 +28,7 @@ load_args=(--model tiny --clients 64 --prompt-len 32 --max-tokens 32)
 
 metrics_port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 echo "== parklock-engine serve under the preload, metrics on 127.0.0.1:$metrics_port"
+: >"$out/server.log"  # exists before the background job opens it, for the wait below
 "$bin/parklock" run --metrics "127.0.0.1:$metrics_port" -- "${serve[@]}" >"$out/server.log" 2>&1 &
 server_pid=$!
 trap 'kill -TERM "$server_pid" 2>/dev/null || true' EXIT
