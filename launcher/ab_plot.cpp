@@ -1,6 +1,7 @@
-// The A/B's picture, drawn by gnuplot: one box per arm (quartiles, whiskers
-// to the extremes) with each run's figure as a point over it, slightly
-// spread sideways so equal figures stay visible.
+// The A/B's picture, drawn by gnuplot: one box per arm (quartiles, the
+// median across it, whiskers to the extremes; computed here, so that any
+// number of runs draws one) with each run's figure as a point over it,
+// slightly spread sideways so equal figures stay visible.
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <stdexcept>
 
 #include "ab_report.h"
+#include "ab_stats.h"
 #include "child_process.h"
 
 namespace parklock::launcher {
@@ -45,14 +47,20 @@ bool gnuplot_available() {
 void write_plot(const std::filesystem::path& path, const AbResults& results,
                 const std::vector<ArmSummary>& summaries, const ReportContext& context,
                 const std::filesystem::path& work_dir) {
-  auto data_path = work_dir / "plot.dat";
+  auto points_path = work_dir / "points.dat";
+  auto boxes_path = work_dir / "boxes.dat";
   {
-    // One block per arm (gnuplot's "index"), blocks two blank lines apart.
-    std::ofstream data(data_path);
+    // Points: one block per arm (gnuplot's "index"), blocks two blank lines
+    // apart. Boxes: x min q1 median q3 max, one line per arm.
+    std::ofstream points(points_path);
+    std::ofstream boxes(boxes_path);
     for (size_t arm = 0; arm < results.arms.size(); ++arm) {
       auto values = results.values_of(results.arms[arm]);
-      for (size_t i = 0; i < values.size(); ++i) data << arm + 1 + spread(i) << ' ' << values[i] << '\n';
-      data << "\n\n";
+      for (size_t i = 0; i < values.size(); ++i) points << arm + 1 + spread(i) << ' ' << values[i] << '\n';
+      points << "\n\n";
+      auto box = quartiles(values);
+      boxes << arm + 1 << ' ' << box.min << ' ' << box.q1 << ' ' << box.median << ' ' << box.q3 << ' ' << box.max
+            << '\n';
     }
   }
   std::string tics;
@@ -73,22 +81,24 @@ void write_plot(const std::filesystem::path& path, const AbResults& results,
     script << "set terminal pngcairo size 960,600 noenhanced\n"
            << "set output " << quoted(path.string()) << "\n"
            << "set title " << quoted("parklock ab: " + context.metric_label + " (" + direction + "), " +
-                                     std::to_string(context.runs) + " runs per arm; ratio to " + results.baseline +
-                                     " with its 95% CI")
+                                     std::to_string(context.runs) + " runs per arm")
            << "\n"
+           << "set xlabel " << quoted("under each arm: its median over " + results.baseline + "'s [95% CI]") << " offset 0,-1.5\n"
            << "set ylabel " << quoted(context.metric_label) << "\n"
            << "set xtics (" << tics << ")\n"
            << "set xrange [0.5:" << results.arms.size() + 0.5 << "]\n"
-           << "set bmargin 5\n"
+           << "set bmargin 7\n"
            << "set grid ytics\n"
            << "set key off\n"
            << "set style fill transparent solid 0.3 border -1\n"
-           << "set style boxplot range 100\n"
            << "set boxwidth 0.5\n"
            << "n = " << results.arms.size() << "\n"
-           << "plot for [i=0:n-1] " << quoted(data_path.string())
-           << " index i using (i+1):2 with boxplot linecolor i+1, \\\n"
-           << "     for [i=0:n-1] " << quoted(data_path.string())
+           // candlesticks take x:box_min:whisker_min:whisker_max:box_max.
+           << "plot " << quoted(boxes_path.string())
+           << " using 1:3:2:6:5:($0+1) with candlesticks linecolor variable whiskerbars, \\\n"
+           << "     " << quoted(boxes_path.string())
+           << " using 1:4:4:4:4 with candlesticks linecolor black linewidth 2, \\\n"
+           << "     for [i=0:n-1] " << quoted(points_path.string())
            << " index i using 1:2 with points pointtype 7 pointsize 1.2 linecolor i+1\n";
   }
   ChildProcess gnuplot({{"gnuplot", script_path.string()}, current_environment(), work_dir / "gnuplot.out",

@@ -38,6 +38,12 @@ bool ratio_is_defined(const std::vector<double>& arm, const std::vector<double>&
          std::all_of(baseline.begin(), baseline.end(), [](double v) { return v > 0; });
 }
 
+Quartiles quartiles(std::vector<double> values) {
+  if (values.empty()) throw std::invalid_argument("quartiles of no values");
+  std::sort(values.begin(), values.end());
+  return {values.front(), quantile(values, 0.25), median(values), quantile(values, 0.75), values.back()};
+}
+
 RatioEstimate bootstrap_ratio_of_medians(const std::vector<double>& arm,
                                          const std::vector<double>& baseline,
                                          const BootstrapOptions& options) {

@@ -15,6 +15,12 @@ namespace parklock::launcher {
 // The median of a non-empty list.
 double median(std::vector<double> values);
 
+// A box plot's five numbers of a non-empty list (quartiles interpolated).
+struct Quartiles {
+  double min = 0, q1 = 0, median = 0, q3 = 0, max = 0;
+};
+Quartiles quartiles(std::vector<double> values);
+
 struct BootstrapOptions {
   int resamples = 10000;
   double confidence = 0.95;

@@ -25,6 +25,19 @@ TEST(Median, OddAndEvenCounts) {
   EXPECT_THROW(median({}), std::invalid_argument);
 }
 
+TEST(Quartiles, FiveNumbersInterpolated) {
+  auto box = quartiles({5, 1, 3, 2, 4});
+  EXPECT_EQ(box.min, 1);
+  EXPECT_EQ(box.q1, 2);
+  EXPECT_EQ(box.median, 3);
+  EXPECT_EQ(box.q3, 4);
+  EXPECT_EQ(box.max, 5);
+  auto three = quartiles({10, 30, 20});
+  EXPECT_EQ(three.q1, 15);
+  EXPECT_EQ(three.q3, 25);
+  EXPECT_THROW(quartiles({}), std::invalid_argument);
+}
+
 TEST(Bootstrap, SameFiguresGiveRatioOneAndAnIntervalAroundIt) {
   std::vector<double> a = {10, 11, 9, 10.5, 9.5};
   auto estimate = bootstrap_ratio_of_medians(a, a, {});

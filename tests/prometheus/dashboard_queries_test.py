@@ -142,7 +142,7 @@ def run_with_lock_storm(metrics_port):
     # Long enough to outlast the scrapes; stopped by its PID after the queries.
     workload = subprocess.Popen(
         [PARKLOCK, "run", "--metrics", f"127.0.0.1:{metrics_port}", "--",
-         LOCK_STORM, "--producers=2", "--workers=4", "--jobs=200000000"],
+         LOCK_STORM, "--producers=2", "--workers=4", "--jobs=2000000000"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     with stopped_at_exit(workload):
         if not wait_for_endpoint(f"http://127.0.0.1:{metrics_port}/metrics"):
