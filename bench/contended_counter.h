@@ -44,53 +44,63 @@ inline uint64_t LocalWork(uint64_t x) {
   return x;
 }
 
+// One window of the workload on `m`.
+struct CounterWindow {
+  double seconds = 0;
+  uint64_t acquisitions = 0;
+  double fairness = 1;
+  bool excluded = true;  // false: an update was lost, the lock did not exclude
+};
+
+template <typename Locks>
+CounterWindow RunCounterWindow(pthread_mutex_t* m, int threads, std::chrono::milliseconds window) {
+  Line lines[4];
+  std::vector<PerThread> per_thread(threads);
+  std::atomic<bool> stop{false};
+  CounterWindow out;
+  out.seconds = lockbench::RunTeam(
+      threads,
+      [&](int t) {
+        uint64_t x = t + 1;
+        uint64_t mine = 0;
+        while (!stop.load(std::memory_order_relaxed)) {
+          Locks::lock(m);
+          for (auto& l : lines) ++l.value;
+          Locks::unlock(m);
+          ++mine;
+          x = LocalWork(x);
+        }
+        benchmark::DoNotOptimize(x);
+        per_thread[t].acquisitions = mine;
+      },
+      &stop, window);
+  uint64_t most = 0, least = UINT64_MAX;
+  for (const auto& p : per_thread) {
+    out.acquisitions += p.acquisitions;
+    most = std::max(most, p.acquisitions);
+    least = std::min(least, p.acquisitions);
+  }
+  for (const auto& l : lines) out.excluded &= l.value == out.acquisitions;
+  // A thread that never got the lock makes the ratio infinite; count it as
+  // one acquisition so the number stays printable (and still huge).
+  out.fairness = double(most) / double(std::max<uint64_t>(least, 1));
+  return out;
+}
+
 template <typename Locks>
 uint64_t ContendedCounter(benchmark::State& state, int threads, std::chrono::milliseconds window) {
   pthread_mutex_t m;
   Locks::mutex_init(&m);
-  Line lines[4];
-  std::vector<PerThread> per_thread(threads);
   double seconds_total = 0;
   uint64_t acquisitions_total = 0;
   double worst_fairness = 1;
   for (auto _ : state) {
-    std::atomic<bool> stop{false};
-    for (auto& p : per_thread) p.acquisitions = 0;
-    for (auto& l : lines) l.value = 0;
-    const double seconds = lockbench::RunTeam(
-        threads,
-        [&](int t) {
-          uint64_t x = t + 1;
-          uint64_t mine = 0;
-          while (!stop.load(std::memory_order_relaxed)) {
-            Locks::lock(&m);
-            for (auto& l : lines) ++l.value;
-            Locks::unlock(&m);
-            ++mine;
-            x = LocalWork(x);
-          }
-          benchmark::DoNotOptimize(x);
-          per_thread[t].acquisitions = mine;
-        },
-        &stop, window);
-    state.SetIterationTime(seconds);
-    uint64_t sum = 0, most = 0, least = UINT64_MAX;
-    for (const auto& p : per_thread) {
-      sum += p.acquisitions;
-      most = std::max(most, p.acquisitions);
-      least = std::min(least, p.acquisitions);
-    }
-    for (const auto& l : lines) {
-      if (l.value != sum) {
-        state.SkipWithError("lost update: the lock did not exclude");
-        break;
-      }
-    }
-    seconds_total += seconds;
-    acquisitions_total += sum;
-    // A thread that never got the lock makes the ratio infinite; count it as
-    // one acquisition so the number stays printable (and still huge).
-    worst_fairness = std::max(worst_fairness, double(most) / double(std::max<uint64_t>(least, 1)));
+    const CounterWindow run = RunCounterWindow<Locks>(&m, threads, window);
+    state.SetIterationTime(run.seconds);
+    if (!run.excluded) state.SkipWithError("lost update: the lock did not exclude");
+    seconds_total += run.seconds;
+    acquisitions_total += run.acquisitions;
+    worst_fairness = std::max(worst_fairness, run.fairness);
   }
   Locks::mutex_destroy(&m);
   state.counters["acq_per_s"] = acquisitions_total / seconds_total;

@@ -11,6 +11,14 @@
 //       mutex_bench's contended counter (contended_counter.h) on parklock,
 //       recording off, on with a stack for every contended event, and on
 //       with a stack for 1 in --sample events.
+//   overhead/paired/{every_event,sampled}/threads:N
+//       the same workload in --pairs pairs of back-to-back windows of
+//       --pair_ms, one with recording off and one on, in random order:
+//       both windows of a pair see the same load from the rest of the
+//       machine. Reports the median over the pairs of the on/off ratio of
+//       acquisitions per second (acq_ratio) and per CPU-second (cpu_ratio).
+//       On a shared machine this is the steadier figure: the side-by-side
+//       rows above move by 20 % from one window to the next.
 //   record/wait/{no_stack,sampled,stack}
 //       one record of a wait, without the lock algorithm around it: the probe
 //       a slow path makes when it starts to wait (clock, lock name, site
@@ -30,14 +38,17 @@
 //       scrape after the first) and cold (a new Symbolizer: the first scrape).
 //   fast_path/{before_mode_check,now,inline_raw_mutex}
 //       uncontended lock+unlock through parklock_mutex_lock/unlock (now);
-//       through a copy of those entry points as they were before observe-only
-//       mode added its check (commit 2cd3922^); and RawMutex inlined (the
-//       floor: no call, no kind or mode check).
+//       through a copy of those entry points without the check observe-only
+//       mode added (commit 2cd3922); and RawMutex inlined (the floor: no
+//       call, no kind or mode check, no owner store).
 //
 // Flags (besides Google Benchmark's):
 //   --threads=4,16      contended thread counts
 //   --duration_ms=1000  length of one contended window
 //   --sample=100        the sampled rows' 1-in-N
+//   --pairs=15          windows pairs per paired row
+//   --pair_ms=200       length of one paired window
+//   --print_scrape=1    write the text the scrape rows return to stderr, once
 #include <link.h>
 #include <pthread.h>
 #include <sys/single_threaded.h>
@@ -49,6 +60,7 @@
 #include <cstdio>
 #include <memory>
 #include <ostream>
+#include <random>
 #include <string>
 #include <thread>
 #include <utility>
@@ -77,6 +89,7 @@ using lockbench::ParklockLocks;
 constexpr int kStackDepth = 8;  // the recorder's default
 int g_sample_every = 100;       // --sample
 bool g_capture_loaded = false;  // stack_capture_init, in main
+bool g_print_scrape = false;    // --print_scrape
 
 enum class Recording { kOff, kEveryEvent, kSampled, kNoStack };
 
@@ -148,6 +161,49 @@ void Contended(benchmark::State& state, Recording mode, int threads, std::chrono
     state.counters["parks_frac"] = double(counters.parks.load() - parks) / double(acquisitions);
   }
   recorder::stop();
+}
+
+double Median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  return n == 0 ? 0 : n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+struct PairedRun {
+  int pairs;
+  std::chrono::milliseconds window;
+};
+
+void ContendedPaired(benchmark::State& state, Recording mode, int threads, PairedRun run) {
+  if (!SetUpRecording(state, mode)) return;
+  pthread_mutex_t m;
+  parklock_mutex_init(&m, nullptr);
+  std::mt19937 order(12345);
+  std::vector<double> acq_ratios, cpu_ratios;
+  for (auto _ : state) {
+    double seconds = 0;
+    for (int p = 0; p < run.pairs; ++p) {
+      double per_s[2], per_cpu_s[2];  // [0]: off, [1]: on
+      const bool on_first = order() & 1;
+      for (int w = 0; w < 2; ++w) {
+        const int on = on_first ? 1 - w : w;
+        SetRecording(on ? mode : Recording::kOff);
+        const double cpu_start = ProcessCpuSeconds();
+        const lockbench::CounterWindow window = lockbench::RunCounterWindow<ParklockLocks>(&m, threads, run.window);
+        if (!window.excluded) state.SkipWithError("lost update: the lock did not exclude");
+        per_s[on] = double(window.acquisitions) / window.seconds;
+        per_cpu_s[on] = double(window.acquisitions) / (ProcessCpuSeconds() - cpu_start);
+        seconds += window.seconds;
+      }
+      acq_ratios.push_back(per_s[1] / per_s[0]);
+      cpu_ratios.push_back(per_cpu_s[1] / per_cpu_s[0]);
+    }
+    state.SetIterationTime(seconds);
+  }
+  recorder::stop();
+  parklock_mutex_destroy(&m);
+  state.counters["acq_ratio"] = Median(acq_ratios);
+  state.counters["cpu_ratio"] = Median(cpu_ratios);
 }
 
 // ---- record/ ----
@@ -325,6 +381,10 @@ void ScrapeWarm(benchmark::State& state, int count) {
   }
   static Symbolizer symbolizer;  // warm: the first row's first scrape fills its cache
   std::string text = fixture.Scrape(symbolizer);
+  if (g_print_scrape) {
+    std::fwrite(text.data(), 1, text.size(), stderr);
+    g_print_scrape = false;
+  }
   for (auto _ : state) {
     text = fixture.Scrape(symbolizer);
     benchmark::DoNotOptimize(text.data());
@@ -351,14 +411,15 @@ void ScrapeCold(benchmark::State& state, int count) {
 
 // ---- fast_path/ ----
 
-// parklock_mutex_lock / unlock as they were before observe-only mode (commit
-// 2cd3922^: mutex_ops::lock and unlock without `&& !observe_only()`), out of
-// line as the API functions are.
+// parklock_mutex_lock / unlock without the observe-only check that commit
+// 2cd3922 added (mutex_ops::lock and unlock as they are now, less
+// `&& !observe_only()`), out of line as the API functions are. Keep in step
+// with mutex_ops.h, so that the two rows differ by that check alone.
 [[gnu::noinline]] int LockBeforeModeCheck(pthread_mutex_t* m) {
   using namespace mutex_ops;
   if (__builtin_expect(is_plain(kind(m)), 1)) {
-    if (__libc_single_threaded && RawMutex::try_lock_single_threaded(word(m))) return 0;
-    RawMutex::lock(word(m));
+    if (!(__libc_single_threaded && RawMutex::try_lock_single_threaded(word(m)))) RawMutex::lock(word(m));
+    set_owner(m, current_tid());
     return 0;
   }
   return lock_general(m);
@@ -367,8 +428,8 @@ void ScrapeCold(benchmark::State& state, int count) {
 [[gnu::noinline]] int UnlockBeforeModeCheck(pthread_mutex_t* m) {
   using namespace mutex_ops;
   if (__builtin_expect(is_plain(kind(m)), 1)) {
-    if (__libc_single_threaded && RawMutex::try_unlock_single_threaded(word(m))) return 0;
-    RawMutex::unlock(word(m));
+    set_owner(m, 0);
+    if (!(__libc_single_threaded && RawMutex::try_unlock_single_threaded(word(m)))) RawMutex::unlock(word(m));
     return 0;
   }
   return unlock_general(m);
@@ -458,6 +519,9 @@ int main(int argc, char** argv) {
   const std::vector<int> thread_counts = lockbench::TakeIntListFlag(&argc, argv, "threads", {4, 16});
   const std::chrono::milliseconds window(lockbench::TakeIntFlag(&argc, argv, "duration_ms", 1000));
   g_sample_every = int(lockbench::TakeIntFlag(&argc, argv, "sample", 100));
+  g_print_scrape = lockbench::TakeIntFlag(&argc, argv, "print_scrape", 0) != 0;
+  const PairedRun paired{int(lockbench::TakeIntFlag(&argc, argv, "pairs", 15)),
+                         std::chrono::milliseconds(lockbench::TakeIntFlag(&argc, argv, "pair_ms", 200))};
   // As the preload does at start: libunwind loaded, the main thread ready.
   g_capture_loaded = stack_capture_init();
   ScrapeFixture::NameLocks();
@@ -470,6 +534,15 @@ int main(int argc, char** argv) {
                                std::pair{Recording::kSampled, "sampled"}}) {
       const std::string name = std::string("overhead/contended/") + label + "/threads:" + std::to_string(threads);
       benchmark::RegisterBenchmark(name.c_str(), Contended, mode, threads, window)
+          ->Iterations(1)
+          ->UseManualTime()
+          ->Unit(benchmark::kMillisecond);
+    }
+  }
+  for (int threads : thread_counts) {
+    for (auto [mode, label] : {std::pair{Recording::kEveryEvent, "every_event"}, std::pair{Recording::kSampled, "sampled"}}) {
+      const std::string name = std::string("overhead/paired/") + label + "/threads:" + std::to_string(threads);
+      benchmark::RegisterBenchmark(name.c_str(), ContendedPaired, mode, threads, paired)
           ->Iterations(1)
           ->UseManualTime()
           ->Unit(benchmark::kMillisecond);
@@ -500,8 +573,12 @@ int main(int argc, char** argv) {
   for (int threads : thread_counts) {
     const std::string suffix = "/threads:" + std::to_string(threads);
     goals.push_back({"overhead/contended/sampled" + suffix, "overhead/contended/off" + suffix, "acq_per_s", false, 0.97});
+    goals.push_back({"overhead/paired/sampled" + suffix, "", "acq_ratio", false, 0.97});
+    goals.push_back({"overhead/paired/sampled" + suffix, "", "cpu_ratio", false, 0.97});
     goals.push_back(
         {"overhead/contended/every_event" + suffix, "overhead/contended/off" + suffix, "acq_per_s", false, 0.90});
+    goals.push_back({"overhead/paired/every_event" + suffix, "", "acq_ratio", false, 0.90});
+    goals.push_back({"overhead/paired/every_event" + suffix, "", "cpu_ratio", false, 0.90});
   }
   goals.push_back({"record/wait/no_stack", "", "cpu ns/iter", true, 100});
   goals.push_back({"record/wait/stack", "", "cpu ns/iter", true, 3000});
