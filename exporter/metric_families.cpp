@@ -22,6 +22,17 @@ struct Series {
   HistogramSnapshot wait;
   HistogramSnapshot hold;
   uint64_t caused_wait_ns = 0;
+
+  // Sums a site (SiteSnapshot) or another series into this one, labelled `site_label`.
+  template <typename Part>
+  void add(const std::string& site_label, const Part& part) {
+    site = site_label;
+    lock = part.lock;
+    kind = part.kind;
+    wait.add(part.wait);
+    hold.add(part.hold);
+    caused_wait_ns += part.caused_wait_ns;
+  }
 };
 using SeriesKey = std::tuple<std::string, std::string, LockKind>;
 
@@ -31,13 +42,8 @@ template <typename Label, typename Weight>
 std::vector<Series> top_series(const Snapshot& snap, size_t top_k, Label label, Weight weight) {
   std::map<SeriesKey, Series> grouped;
   for (const SiteSnapshot& s : snap.sites) {
-    Series& series = grouped[{label(s), s.lock, s.kind}];
-    series.site = label(s);
-    series.lock = s.lock;
-    series.kind = s.kind;
-    series.wait.add(s.wait);
-    series.hold.add(s.hold);
-    series.caused_wait_ns += s.caused_wait_ns;
+    const std::string site = label(s);
+    grouped[{site, s.lock, s.kind}].add(site, s);
   }
   std::vector<Series> all;
   for (auto& [key, series] : grouped)
@@ -50,13 +56,7 @@ std::vector<Series> top_series(const Snapshot& snap, size_t top_k, Label label, 
       kept.push_back(std::move(all[i]));
       continue;
     }
-    Series& o = other[{all[i].lock, all[i].kind}];
-    o.site = kOtherSite;
-    o.lock = all[i].lock;
-    o.kind = all[i].kind;
-    o.wait.add(all[i].wait);
-    o.hold.add(all[i].hold);
-    o.caused_wait_ns += all[i].caused_wait_ns;
+    other[{all[i].lock, all[i].kind}].add(kOtherSite, all[i]);
   }
   for (auto& [key, series] : other) kept.push_back(std::move(series));
   return kept;
