@@ -79,7 +79,7 @@ bool RawRwLock::lock_exclusive_slow(Word& word, Preference pref, const Deadline&
   // increments being taken back.
   PARKLOCK_DCHECK(state.load(std::memory_order_relaxed) & kWriter);
   if (readers_inside && !wait_for_readers(word, pref, deadline, probe)) return false;
-  probe.acquired();
+  if (probe.acquired(&word)) state.fetch_or(kTimed, std::memory_order_relaxed);
   return true;
 }
 
@@ -153,7 +153,7 @@ void RawRwLock::unlock_exclusive_to_readers(Word& word) {
         const Word keep_parked = result.have_more_threads ? kParked : 0;
         Word s = state.load(std::memory_order_relaxed);
         // A CAS loop: fast-path reader increments may come and go meanwhile.
-        while (!state.compare_exchange_weak(s, ((s & ~(kWriter | kParked)) | keep_parked) + readers * kOneReader,
+        while (!state.compare_exchange_weak(s, ((s & ~(kWriter | kTimed | kParked)) | keep_parked) + readers * kOneReader,
                                             std::memory_order_release, std::memory_order_relaxed)) {
         }
         return readers ? kTokenHandoff : kTokenRetry;
@@ -172,9 +172,10 @@ void RawRwLock::unlock_exclusive_slow(Word& word, Preference pref, bool allow_ha
   std::atomic_ref<Word> state(word);
   Word s = state.load(std::memory_order_relaxed);
   PARKLOCK_CHECK(s & kWriter);
+  if (s & kTimed) recorder::hold_ended(&word);
   while (!(s & kParked)) {
     // Nobody to wake (a claimant giving up with readers inside lands here).
-    if (state.compare_exchange_weak(s, s & ~kWriter, std::memory_order_release,
+    if (state.compare_exchange_weak(s, s & ~(kWriter | kTimed), std::memory_order_release,
                                     std::memory_order_relaxed))
       return;
   }
@@ -202,12 +203,13 @@ void RawRwLock::unlock_exclusive_slow(Word& word, Preference pref, bool allow_ha
   UnparkResult woke = unpark_filter(&word, filter, [&](UnparkResult result) -> UnparkToken {
     // Under the main bucket lock, before anyone wakes.
     if (allow_handoff && writer_alone && result.be_fair && result.unparked_threads == 1) {
-      // Direct handoff: kWriter stays set for the woken writer.
-      if (!result.have_more_threads) state.fetch_and(~kParked, std::memory_order_relaxed);
+      // Direct handoff: kWriter stays set for the woken writer (which times
+      // its own hold, if at all).
+      state.fetch_and(~(kTimed | (result.have_more_threads ? 0 : kParked)), std::memory_order_relaxed);
       handed_off = true;
       return kTokenHandoff;
     }
-    Word clear = kWriter | (result.have_more_threads ? 0 : kParked);
+    Word clear = kWriter | kTimed | (result.have_more_threads ? 0 : kParked);
     state.fetch_and(~clear, std::memory_order_release);
     return kTokenRetry;
   });

@@ -10,8 +10,12 @@
 //                             byte), waiting for the readers to leave
 //   bit  2     kWriter        a writer holds the lock, or (writer preference)
 //                             has claimed it and waits for the readers to leave
-//   bits 3-30  readers        number of read locks held
-//   bit  31    always 0       (the reader count stops at kMaxReaders: EAGAIN)
+//   bits 3-30  readers        number of read locks held (the count stops at
+//                             kMaxReaders: EAGAIN; it never carries into bit 31)
+//   bit  31    kTimed         the write holder's contended acquisition is being
+//                             timed by the contention recorder: its unlock goes
+//                             through the slow path to end the hold (set and
+//                             cleared only by that writer, with kWriter held)
 //
 // All-zero is "unlocked, nobody parked", so PTHREAD_RWLOCK_INITIALIZER and
 // zeroed memory work. Who may change what:
@@ -82,6 +86,7 @@ class RawRwLock {
   static constexpr Word kWriter = 1u << 2;
   static constexpr Word kOneReader = 1u << 3;
   static constexpr Word kReaderMask = 0x7FFFFFF8u;
+  static constexpr Word kTimed = 1u << 31;
   static constexpr Word kMaxReaders = kReaderMask / kOneReader;
   static constexpr Word kHalfReaders = 1u << 30;  // the top reader bit
 

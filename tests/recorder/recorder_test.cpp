@@ -189,6 +189,37 @@ TEST(Recorder, SampledWaitsKeepExactCounts) {
   recorder::stop();
 }
 
+// A writer that waited has its hold timed too, under either preference, and
+// the timing bit leaves with it.
+TEST(Recorder, ContendedWriterHoldIsTimed) {
+  Watchdog dog("ContendedWriterHoldIsTimed", 60s);
+  start();
+  for (auto pref : {RawRwLock::Preference::kReaders, RawRwLock::Preference::kWriters}) {
+    static RawRwLock::Word word = 0;
+    const uintptr_t site = pref == RawRwLock::Preference::kReaders ? 0x7000 : 0x7100;
+    constexpr int kRounds = 3;
+    for (int round = 0; round < kRounds; ++round) {
+      ASSERT_EQ(RawRwLock::lock_shared(word, Deadline::forever()), RawRwLock::Acquire::kAcquired);
+      std::thread writer([&] {
+        t_site = site;
+        ASSERT_TRUE(RawRwLock::lock_exclusive(word, pref, Deadline::forever()));
+        RawRwLock::unlock_exclusive(word, pref);
+      });
+      wait_until_parked(pref == RawRwLock::Preference::kReaders ? static_cast<const void*>(&word)
+                                                                 : reinterpret_cast<const char*>(&word) + 1,
+                        1);
+      RawRwLock::unlock_shared(word);
+      writer.join();
+    }
+    Site* s = site_at(site, LockKind::kRwlockWrite);
+    ASSERT_NE(s, nullptr);
+    EXPECT_EQ(s->wait.count.load(), uint64_t(kRounds));
+    EXPECT_EQ(s->hold.count.load(), uint64_t(kRounds));
+    EXPECT_EQ(word, 0u) << "the timing bit was left behind";
+  }
+  recorder::stop();
+}
+
 // More sites than the table holds: the rest go to the overflow site, counted
 // as dropped, and nothing is lost from the totals.
 TEST(Recorder, OverflowSiteTakesWhatDoesNotFit) {
