@@ -83,8 +83,6 @@ bool take_sample(ThreadState& t) {
 // sampled, else where this lock's last sampled wait went, else the site of
 // its kind and name whose stack was never taken.
 Site& site_for(ThreadState& t, LockKind kind, const void* lock, bool remember) {
-  char name[lock_names::kMaxNameLength + 1];
-  const uint64_t name_hash = lock_names::read(lock, name);
   const uintptr_t tag = lock_site_tag(lock, kind);
   uintptr_t pcs[kMaxSiteDepth];
   int depth = 0;
@@ -95,6 +93,8 @@ Site& site_for(ThreadState& t, LockKind kind, const void* lock, bool remember) {
     Site* cached = e.site.load(std::memory_order_acquire);
     if (cached && e.tag.load(std::memory_order_acquire) == tag) return *cached;
   }
+  char name[lock_names::kMaxNameLength + 1];
+  const uint64_t name_hash = lock_names::read(lock, name);
   Site& site = g_sites.find_or_insert({kind, name_hash, name, reinterpret_cast<uintptr_t>(lock), pcs, depth});
   if (remember && depth > 0) {
     // Two stores, not atomic together: a reader that sees a torn pair
