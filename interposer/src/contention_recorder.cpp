@@ -184,7 +184,15 @@ bool ContentionProbe::record_acquired(const void* timed_word) {
   recorder::g_counters.contended_acquisitions.fetch_add(1, std::memory_order_relaxed);
   if (parked_ || waited >= recorder::kMinRecordedWaitNs) site_->wait.add(waited);
   recorder::ThreadState& t = recorder::t_state;
-  if (!timed_word || t.timed_holds == recorder::kMaxTimedHolds) return false;
+  if (!timed_word) return false;
+  // An entry for the same lock is stale (another thread unlocked it, which a
+  // normal mutex allows): this hold replaces it.
+  for (int i = 0; i < t.timed_holds; ++i) {
+    if (t.holds[i].lock != timed_word) continue;
+    t.holds[i] = {timed_word, site_, now};
+    return true;
+  }
+  if (t.timed_holds == recorder::kMaxTimedHolds) return false;
   t.holds[t.timed_holds++] = {timed_word, site_, now};
   return true;
 }
