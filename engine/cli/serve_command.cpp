@@ -112,8 +112,8 @@ int run_serve(int argc, char** argv) {
       ->check(CLI::Range(0, 1 << 20))->capture_default_str();
   app.add_option("--max-body-bytes", server_options.max_body_bytes, "larger request bodies get 413")
       ->check(CLI::Range(size_t{1}, size_t{1} << 30))->capture_default_str();
-  app.add_option("--request-timeout-s", server_options.read_timeout_s,
-                 "a client that stops sending its request for this long is cut off")
+  app.add_option("--request-timeout-s", server_options.request_timeout_s,
+                 "a request not fully received this long after its first byte is cut off")
       ->check(CLI::Range(1, 3600))->capture_default_str();
   if (auto rc = parse_command_line(app, argc, argv)) return *rc;
   if (model_args.empty() && config_name.empty())

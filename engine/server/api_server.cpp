@@ -93,14 +93,16 @@ void set_error(httplib::Response& res, const ApiError& e) {
 }
 
 ApiServer::ApiServer(ModelRouter& router, const ServerOptions& options)
-    : router_(router), options_(options), metrics_([&router] { return router.loads(); }) {
+    : router_(router),
+      options_(options),
+      metrics_([&router] { return router.loads(); }),
+      http_(std::chrono::seconds(options.request_timeout_s)) {
   http_.new_task_queue = [n = options.http_threads] { return new HttpWorkerPool(n); };
   http_.set_payload_max_length(options.max_body_bytes);
-  http_.set_read_timeout(options.read_timeout_s, 0);
   http_.set_write_timeout(options.write_timeout_s, 0);
   http_.set_keep_alive_max_count(100000);
-  // An idle keep-alive connection holds a worker, and stop() waits for it:
-  // short, so a stop takes at most this long.
+  // An idle keep-alive connection (or a new one that sends nothing) holds a
+  // worker until then: short, so idle clients do not keep workers from others.
   http_.set_keep_alive_timeout(2);
   http_.set_tcp_nodelay(true);  // each SSE chunk goes out as it is written
   // Remember the listening socket, so bind() can raise httplib's backlog of

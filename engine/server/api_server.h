@@ -13,8 +13,9 @@
 // (with Retry-After) when a model already has max_running + max_queue
 // requests in flight, 500 when generation fails, 503 while loading or
 // stopping. A streaming client that disconnects cancels its request (the
-// next engine step frees its KV blocks); a client that sends its request
-// too slowly is cut off after the read timeout.
+// next engine step frees its KV blocks); a request not received whole
+// within the request timeout of its first byte is cut off
+// (request_deadline_server.h).
 #pragma once
 
 #include <atomic>
@@ -26,6 +27,7 @@
 #include "engine/server/engine_metrics.h"
 #include "engine/server/model_router.h"
 #include "engine/server/openai_api.h"
+#include "engine/server/request_deadline_server.h"
 
 namespace parklock::engine::server {
 
@@ -36,7 +38,8 @@ struct ServerOptions {
   std::string api_key;           // non-empty: /v1/* need "Authorization: Bearer <key>"
   size_t max_body_bytes = 1 << 20;
   int max_queue = 256;           // per model, requests admitted beyond its running batch
-  int read_timeout_s = 10;       // a request (line, headers, body) must keep arriving
+  int request_timeout_s = 10;    // a request (line, headers, body) must arrive within this
+                                 // many seconds of its first byte
   int write_timeout_s = 10;
 };
 
@@ -68,7 +71,7 @@ class ApiServer {
   const ServerOptions options_;
   int listen_socket_ = -1;  // set by httplib's socket-options hook during bind()
   EngineMetrics metrics_;
-  httplib::Server http_;
+  RequestDeadlineServer http_;
   std::atomic<bool> ready_{false};
   std::atomic<uint64_t> next_response_id_{1};
 };

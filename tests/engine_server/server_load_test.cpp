@@ -1,14 +1,17 @@
 // The server under load and abuse: 64 concurrent streaming clients with a
-// quarter hanging up mid-stream, overload (429), a client too slow to send
-// its request, the /metrics scrape (promtool, counters), and the same
+// quarter hanging up mid-stream, overload (429), clients too slow to send
+// their requests, the /metrics scrape (promtool, counters), and the same
 // answers with parklock preloaded.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cerrno>
 #include <thread>
 
 #include "server_test_util.h"
@@ -20,6 +23,21 @@ std::string scrape(const ServerProcess& server) {
   httplib::Client http(server.url());
   auto res = http.Get("/metrics");
   return res && res->status == 200 ? res->body : "";
+}
+
+// A plain TCP connection to the server, for clients that misbehave; -1 on failure.
+int connect_to(const ServerProcess& server) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(server.port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
 }
 
 // Polls /metrics (bounded) until nothing runs or waits and no KV block is in use.
@@ -102,13 +120,8 @@ TEST(ServerLoad, OverloadGets429WithRetryAfter) {
 
 TEST(ServerLoad, ClientTooSlowToSendItsRequestIsCutOff) {
   ServerProcess server({"--config", "tiny", "--request-timeout-s", "1"});
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  const int fd = connect_to(server);
   ASSERT_GE(fd, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(server.port()));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
   const std::string partial = "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"mo";
   ASSERT_EQ(::send(fd, partial.data(), partial.size(), 0), static_cast<ssize_t>(partial.size()));
   timeval tv{20, 0};  // the server must close well before this
@@ -123,6 +136,43 @@ TEST(ServerLoad, ClientTooSlowToSendItsRequestIsCutOff) {
   ::close(fd);
   CompletionClient client(server.url());
   EXPECT_TRUE(client.post("/v1/completions", completion("tiny", "next", 4, false)).ok());
+  EXPECT_EQ(server.stop(), 0);
+}
+
+// A byte every half second never lets a single read time out; the
+// request's total deadline (3 s from its first byte) cuts it off anyway.
+TEST(ServerLoad, ClientTricklingItsRequestIsCutOffAtTheDeadline) {
+  ServerProcess server({"--config", "tiny", "--request-timeout-s", "3"});
+  const int fd = connect_to(server);
+  ASSERT_GE(fd, 0);
+  const std::string request = "POST /v1/completions HTTP/1.1\r\nHost: x\r\nX-Padding: " +
+                              std::string(200, 'a');
+  constexpr size_t kMaxBytes = 60;  // 30 s of trickling at most
+  const auto start = std::chrono::steady_clock::now();
+  bool closed = false;
+  for (size_t i = 0; i < kMaxBytes && !closed; ++i) {
+    if (::send(fd, &request[i], 1, MSG_NOSIGNAL) != 1) {
+      closed = true;  // reset by the server
+      break;
+    }
+    // Waits half a second for the server to answer (a 400, or just the
+    // close), then reads to the end of what it sent.
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 500) <= 0) continue;
+    char buf[512];
+    ssize_t n;
+    while ((n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT)) > 0) {
+    }
+    closed = n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  ::close(fd);
+  EXPECT_TRUE(closed) << "the server kept a trickling request open for " << kMaxBytes << " bytes";
+  EXPECT_GE(elapsed, std::chrono::seconds(2)) << "cut off before the deadline";
+  EXPECT_LT(elapsed, std::chrono::seconds(25));
+  CompletionClient client(server.url());
+  EXPECT_TRUE(client.post("/v1/completions", completion("tiny", "next", 4, false)).ok());
+  EXPECT_TRUE(client.post("/v1/completions", completion("tiny", "and a stream", 8, true)).ok());
   EXPECT_EQ(server.stop(), 0);
 }
 
