@@ -249,25 +249,18 @@ void CudaLlama::enqueue_layers(int rows, const int32_t* tokens, const int32_t* p
                    .table = {.max_positions = shape_.max_positions, .head_dim = shape_.head_dim, .cos_sin = rope_.data()},
                    .k_cache = k_layer(l), .v_cache = v_layer(l)},
                   stream_);
-    if (attention.decode) {
-      DecodeAttentionParams a = attention.decode_params;
-      a.q = qkv_.data();
-      a.q_stride = qkv_dim;
-      a.k_cache = k_layer(l);
-      a.v_cache = v_layer(l);
-      a.out = attn_.data();
-      a.out_stride = shape_.q_dim();
-      decode_attention(a, stream_);
-    } else {
-      PrefillAttentionParams a = attention.prefill_params;
-      a.q = qkv_.data();
-      a.q_stride = qkv_dim;
-      a.k_cache = k_layer(l);
-      a.v_cache = v_layer(l);
-      a.out = attn_.data();
-      a.out_stride = shape_.q_dim();
-      prefill_attention(a, stream_);
-    }
+    // Both attention kinds read this layer's q and KV cache and write attn_.
+    auto on_this_layer = [&](auto params) {
+      params.q = qkv_.data();
+      params.q_stride = qkv_dim;
+      params.k_cache = k_layer(l);
+      params.v_cache = v_layer(l);
+      params.out = attn_.data();
+      params.out_stride = shape_.q_dim();
+      return params;
+    };
+    if (attention.decode) decode_attention(on_this_layer(attention.decode_params), stream_);
+    else prefill_attention(on_this_layer(attention.prefill_params), stream_);
     gemm_.run({.m = rows, .n = h, .k = shape_.q_dim(), .x = attn_.data(), .w = w.o.data(), .y = proj_.data(), .tune = tune}, stream_);
     add_rms_norm({.rows = rows, .dim = h, .residual = x_.data(), .delta = proj_.data(), .weight = w.mlp_norm.data(),
                   .out = xn_.data(), .eps = shape_.rms_eps},
