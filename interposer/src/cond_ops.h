@@ -17,6 +17,7 @@
 
 #include "glibc_locks.h"
 #include "lock_mode.h"
+#include "mutex_ops.h"
 #include "pshared_cond_bridge.h"
 #include "raw_condvar.h"
 
@@ -51,7 +52,9 @@ inline int signal(pthread_cond_t* c) {
 inline int broadcast(pthread_cond_t* c) {
   if (__builtin_expect(!is_ours(c) || observe_only(), 0))
     return observe_only() ? glibc::cond_broadcast(c) : pshared_cond_bridge::broadcast(c);
-  RawCondvar::notify_all(word(c), c);
+  RawCondvar::notify_all(word(c), c, [](const RawMutex::Word& mutex) {
+    return mutex_ops::held_by_caller(mutex);
+  });
   return 0;
 }
 

@@ -27,8 +27,9 @@ inline int wait(std::atomic<uint32_t>& addr, uint32_t expected, clockid_t clock,
   return r == 0 ? 0 : errno;
 }
 
-inline void wake(std::atomic<uint32_t>& addr, int count) {
-  syscall(SYS_futex, word(addr), FUTEX_WAKE | FUTEX_PRIVATE_FLAG, count, nullptr, nullptr, 0);
+inline void wake_private(void* addr, int count) {
+  syscall(SYS_futex, addr, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, count, nullptr, nullptr, 0);
 }
+inline void wake(std::atomic<uint32_t>& addr, int count) { wake_private(word(addr), count); }
 
 }  // namespace parklock::futex

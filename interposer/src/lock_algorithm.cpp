@@ -14,9 +14,13 @@ template <typename Word>
   // Acquire loads: a waiter that finds the lock free without a CAS (the
   // last reader gone) must see what the leaving holder wrote.
   Word s = state.load(std::memory_order_acquire);
+  // Threads we left queued are ours to mark once we hold the lock.
+  bool mark_on_acquire = false;
   for (;;) {
     switch (spec.try_acquire(s)) {
-      case WaitStep::kAcquired: return WaitResult::kAcquired;
+      case WaitStep::kAcquired:
+        if (mark_on_acquire) state.fetch_or(spec.parked_bit, std::memory_order_relaxed);
+        return WaitResult::kAcquired;
       case WaitStep::kRefused: return WaitResult::kRefused;
       case WaitStep::kRetry: continue;  // no spin spent: someone else just moved
       case WaitStep::kBlocked: break;
@@ -48,11 +52,23 @@ template <typename Word>
           if (key_was_emptied || spec.single_waiter)
             state.fetch_and(Word(~spec.parked_bit), std::memory_order_relaxed);
         },
-        spec.park_token, deadline);
+        spec.park_token, deadline, nullptr, spec.revalidate);
     if (probe) probe->parked(outcome);
     if (outcome.result == ParkResult::kUnparked && outcome.token == kTokenHandoff)
       return WaitResult::kHandedOff;
-    if (outcome.result == ParkResult::kTimedOut) return WaitResult::kTimedOut;
+    if (outcome.result == ParkResult::kTimedOut) {
+      // Threads queued without re-checks of their own (a condvar's waiters
+      // moved onto a mutex) may have counted on ours: one of them takes over.
+      if (spec.revalidate == Revalidate::kPeriodically && outcome.others_queued)
+        unpark_one(spec.key, [](UnparkResult r) {
+          return r.have_more_threads ? kTokenRetryOthersQueued : kTokenRetry;
+        });
+      return WaitResult::kTimedOut;
+    }
+    // A park that never slept changes nothing: a glibc unlock may have
+    // wiped the bit this thread set just before.
+    if (outcome.result != ParkResult::kInvalid)
+      mark_on_acquire = outcome.token == kTokenRetryOthersQueued || outcome.others_queued;
     spin.reset();
     s = state.load(std::memory_order_acquire);
   }

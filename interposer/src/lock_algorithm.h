@@ -32,6 +32,10 @@ class ContentionProbe;
 // Handed by an unlock to the thread it wakes, for every lock here.
 inline constexpr UnparkToken kTokenRetry = 0;    // the lock was released: race for it
 inline constexpr UnparkToken kTokenHandoff = 1;  // the lock is already yours
+// The lock was released with its parked bit cleared although other threads
+// are still queued: race for it, and set the bit again once you hold it (or
+// when you park again). For a lock whose free state must be all-zero.
+inline constexpr UnparkToken kTokenRetryOthersQueued = 2;
 
 // What try_acquire says about one look at the state word.
 enum class WaitStep {
@@ -55,6 +59,8 @@ struct WaitSpec {
   ParkToken park_token;
   // The key has at most one waiter (its time-out always clears the bit).
   bool single_waiter = false;
+  // Passed to park(): whether a parked thread re-checks still_held by itself.
+  Revalidate revalidate = Revalidate::kNever;
   // Without any lock held; `observed` is the state just loaded (a failed CAS
   // updates it).
   FunctionRef<WaitStep(Word& observed)> try_acquire;
@@ -65,6 +71,8 @@ struct WaitSpec {
 
 // Spins and parks until try_acquire succeeds or refuses, a handoff arrives,
 // or `deadline` passes. Parks are reported to `probe` (may be nullptr).
+// After kTokenRetryOthersQueued (or a revalidation that left others queued),
+// an acquisition sets the parked bit.
 template <typename Word>
 WaitResult wait_for_lock(Word& word, const WaitSpec<Word>& spec, const Deadline& deadline,
                          ContentionProbe* probe);

@@ -7,7 +7,10 @@
 //   0       int __lock       futex word                 RawMutex state word
 //   4       unsigned __count recursion count            same (recursive kind)
 //   8       int __owner      owner tid                  same
-//   12      unsigned __nusers                           unused (0)
+//   12      unsigned __nusers  holders (+1 at lock,     untouched: non-zero only
+//                            -1 at unlock)              while glibc's own code
+//                                                       (a plugin bound to libc's
+//                                                       lock) holds it
 //   16      int __kind       type | robust, PI, PP,     type; a mutex with any of
 //                            pshared bits; -1 once      those bits, or -1, is
 //                            destroyed                  glibc's (pass-through)
@@ -72,6 +75,15 @@ inline bool is_named(int kind) { return kind >= 0 && (kind & kNamedBit); }
 void mark_named(pthread_mutex_t* m);
 inline pid_t owner(pthread_mutex_t* m) {
   return std::atomic_ref<int>(m->__data.__owner).load(std::memory_order_relaxed);
+}
+// Whether the calling thread holds the mutex whose state word this is (a
+// condvar knows its waiters' mutex by that word, at offset 0) through our
+// lock, so that its unlock will be ours too: glibc's code records its owner
+// in __owner as we do, but counts itself in __nusers, which we never touch.
+inline bool held_by_caller(const RawMutex::Word& w) {
+  auto* m = reinterpret_cast<pthread_mutex_t*>(const_cast<RawMutex::Word*>(&w));
+  return RawMutex::is_locked(word(m)) && owner(m) == current_tid() &&
+         std::atomic_ref<unsigned>(m->__data.__nusers).load(std::memory_order_relaxed) == 0;
 }
 // Relaxed: the lock's own acquire and release order it for the owner; a
 // reader elsewhere (a debugger) wants a hint, not a synchronization.

@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 
@@ -441,20 +442,74 @@ void reset_parking_lot_after_fork() {
 
 namespace {
 
+// Under the thread's bucket lock: takes it out of its queue and runs
+// timed_out. Returns whether other threads are still queued on its key.
+bool remove_from_queue(Bucket& bucket, ThreadData* td,
+                       FunctionRef<void(const void*, bool)> timed_out) {
+  const void* final_key = td->key.load(std::memory_order_relaxed);
+  bucket.remove(td);
+  const bool others_queued = bucket.has_key(final_key);
+  timed_out(final_key, !others_queued);
+  return others_queued;
+}
+
 // After a time-out or a cancellation: takes the thread out of its queue,
 // unless an unpark got there first. True if an unpark did (the thread then
-// holds a wake-up and its token).
-bool leave_queue(ThreadData* td, FunctionRef<void(const void*, bool)> timed_out) {
+// holds a wake-up and its token). `others_queued` (may be null) is set
+// otherwise.
+bool leave_queue(ThreadData* td, FunctionRef<void(const void*, bool)> timed_out,
+                 bool* others_queued = nullptr) {
   Bucket& bucket = lock_own_bucket(td);
   if (td->parker.was_unparked()) {
     bucket.lock.unlock();
     return true;
   }
-  const void* final_key = td->key.load(std::memory_order_relaxed);
-  bucket.remove(td);
-  timed_out(final_key, !bucket.has_key(final_key));
+  const bool others = remove_from_queue(bucket, td, timed_out);
+  if (others_queued) *others_queued = others;
   bucket.lock.unlock();
   return false;
+}
+
+// Revalidate::kPeriodically's intervals: the first re-check comes after a
+// typical contended hold is long over, and the doubling keeps a thread parked
+// behind a long hold to a few wake-ups a second.
+constexpr uint64_t kFirstRevalidateNs = 1'000'000;
+constexpr uint64_t kMaxRevalidateNs = 128'000'000;
+
+// The sooner of `deadline` and `interval_ns` from now, on the deadline's
+// clock; `storage` holds the time when it is the latter.
+Deadline sooner_of(const Deadline& deadline, uint64_t interval_ns, timespec* storage) {
+  const clockid_t clock = deadline.is_forever() ? CLOCK_MONOTONIC : deadline.clock;
+  clock_gettime(clock, storage);
+  const uint64_t ns = uint64_t(storage->tv_nsec) + interval_ns;
+  storage->tv_sec += time_t(ns / 1'000'000'000u);
+  storage->tv_nsec = long(ns % 1'000'000'000u);
+  if (!deadline.is_forever() &&
+      (deadline.at->tv_sec < storage->tv_sec ||
+       (deadline.at->tv_sec == storage->tv_sec && deadline.at->tv_nsec <= storage->tv_nsec)))
+    return deadline;
+  return Deadline::on(clock, storage);
+}
+
+// Revalidate::kPeriodically's sleep. Returns kUnparked, kTimedOut (the
+// deadline passed: the caller leaves the queue as after any time-out), or
+// kNoLongerValid (the thread has left the queue).
+ParkResult sleep_revalidating(ThreadData* td, const void* key, FunctionRef<bool()> validate,
+                              FunctionRef<void(const void*, bool)> timed_out,
+                              const Deadline& deadline, bool* others_queued) {
+  for (uint64_t interval = kFirstRevalidateNs;; interval = std::min(2 * interval, kMaxRevalidateNs)) {
+    timespec storage;
+    const Deadline nap = sooner_of(deadline, interval, &storage);
+    if (td->parker.park_until(nap)) return ParkResult::kUnparked;
+    if (nap.at != &storage) return ParkResult::kTimedOut;
+    Bucket& bucket = lock_own_bucket(td);
+    // validate() speaks of `key`'s lock: a thread moved to another key sleeps on.
+    const bool stays = td->parker.was_unparked() ||
+                       td->key.load(std::memory_order_relaxed) != key || validate();
+    if (!stays) *others_queued = remove_from_queue(bucket, td, timed_out);
+    bucket.lock.unlock();
+    if (!stays) return ParkResult::kNoLongerValid;
+  }
 }
 
 struct CancelCleanup {
@@ -527,7 +582,8 @@ ParkOutcome park_without_record(const void* key, FunctionRef<bool()> validate,
 
 ParkOutcome park(const void* key, FunctionRef<bool()> validate, FunctionRef<void()> before_sleep,
                  FunctionRef<void(const void*, bool)> timed_out, ParkToken park_token,
-                 const Deadline& deadline, const FunctionRef<void(bool, UnparkToken)>* on_cancel) {
+                 const Deadline& deadline, const FunctionRef<void(bool, UnparkToken)>* on_cancel,
+                 Revalidate revalidate) {
   ThreadData* td = claim_record();
   if (td == nullptr || td->index == kRecordsPerThread - 1) {
     ParkOutcome outcome = park_without_record(key, validate, before_sleep, timed_out, deadline);
@@ -554,14 +610,24 @@ ParkOutcome park(const void* key, FunctionRef<bool()> validate, FunctionRef<void
   before_sleep();
   td->in_before_sleep = false;
 
-  bool unparked = on_cancel ? park_until_cancellable(td, deadline, timed_out, on_cancel)
-                            : td->parker.park_until(deadline);
+  bool others_queued = false;
+  ParkResult result;
+  if (on_cancel) {
+    result = park_until_cancellable(td, deadline, timed_out, on_cancel) ? ParkResult::kUnparked
+                                                                        : ParkResult::kTimedOut;
+  } else if (revalidate == Revalidate::kPeriodically) {
+    result = sleep_revalidating(td, key, validate, timed_out, deadline, &others_queued);
+  } else {
+    result = td->parker.park_until(deadline) ? ParkResult::kUnparked : ParkResult::kTimedOut;
+  }
   // Timed out, unless an unpark got in between: the bucket lock settles it.
-  const bool woken = unparked || leave_queue(td, timed_out);
+  if (result == ParkResult::kTimedOut && leave_queue(td, timed_out, &others_queued))
+    result = ParkResult::kUnparked;
   // Both written under the bucket lock by whoever last moved us; an unpark
   // publishes them before our wake-up, leave_queue read them under the lock.
-  ParkOutcome outcome{woken ? ParkResult::kUnparked : ParkResult::kTimedOut,
-                      woken ? td->unpark_token : kDefaultUnparkToken};
+  ParkOutcome outcome{result,
+                      result == ParkResult::kUnparked ? td->unpark_token : kDefaultUnparkToken};
+  outcome.others_queued = result != ParkResult::kUnparked && others_queued;
   outcome.waited_ns = monotonic_ns() - td->parked_at_ns;
   outcome.requeued = td->key.load(std::memory_order_relaxed) != key;
   release_record(td);

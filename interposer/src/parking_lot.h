@@ -53,6 +53,20 @@ enum class ParkResult {
   kUnparked,  // woken by an unpark call; see `token`
   kInvalid,   // validate() returned false; the thread never slept
   kTimedOut,  // the deadline passed first; timed_out() ran
+  // Revalidate::kPeriodically only: validate() turned false while the thread
+  // slept; it left the queue as on a time-out (timed_out() ran).
+  kNoLongerValid,
+};
+
+// Whether a sleeping thread looks at its lock again by itself.
+enum class Revalidate {
+  kNever,  // only an unpark or the deadline ends the sleep
+  // Wake at growing intervals (1 ms, doubling to 128 ms) and run validate()
+  // again under the bucket lock; sleep on while it holds. For a lock that can
+  // be released without an unpark call: glibc's own code unlocking one of
+  // our mutexes (a plugin bound to libc's pthread_mutex_unlock) knows nothing
+  // of the parking lot.
+  kPeriodically,
 };
 
 struct ParkOutcome {
@@ -62,6 +76,9 @@ struct ParkOutcome {
   // it (the wait for the second key). 0 for kInvalid.
   uint64_t waited_ns = 0;
   bool requeued = false;  // an unpark_requeue moved the thread to another key
+  // kTimedOut and kNoLongerValid: other threads were still queued on the key
+  // the thread left.
+  bool others_queued = false;
 };
 
 // What an unpark call tells its callback (and returns).
@@ -116,11 +133,15 @@ enum class FilterOp {
 // the cancellation unwinds on: `consumed_wakeup` says that an unpark had
 // already chosen this thread (handing it `token`), whose wake-up the caller
 // may need to pass on.
+//
+// With Revalidate::kPeriodically (not with on_cancel), the sleep also ends
+// with kNoLongerValid when a periodic re-run of validate() fails.
 ParkOutcome park(const void* key, FunctionRef<bool()> validate,
                  FunctionRef<void()> before_sleep,
                  FunctionRef<void(const void* key, bool key_was_emptied)> timed_out,
                  ParkToken park_token, const Deadline& deadline,
-                 const FunctionRef<void(bool consumed_wakeup, UnparkToken token)>* on_cancel = nullptr);
+                 const FunctionRef<void(bool consumed_wakeup, UnparkToken token)>* on_cancel = nullptr,
+                 Revalidate revalidate = Revalidate::kNever);
 
 // Wakes the first thread queued on `key`, if any. callback(result) runs under
 // the bucket lock whether or not a thread was found; its return value is the

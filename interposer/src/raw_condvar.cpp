@@ -8,11 +8,17 @@ bool RawCondvar::wait(Word& word, const void* key, const Mutex& mutex, const Dea
   std::atomic_ref<Word> state(word);
   const Word target = mutex.raw ? Word(reinterpret_cast<uintptr_t>(mutex.raw)) : kNoRequeue;
   bool requeued = false;
+  // A broadcast that woke us left the others on the free mutex's queue
+  // without its kParked: ours to set once we hold it (raw_mutex.h).
+  auto reacquire = [&](bool woken, UnparkToken token) {
+    mutex.reacquire(woken && token == RawMutex::kTokenHandoff);
+    if (woken && token == RawMutex::kTokenRetryOthersQueued && mutex.raw) RawMutex::mark_parked(*mutex.raw);
+  };
   // POSIX: a cancelled waiter must not swallow a signal meant for another, so
   // a wake-up it had consumed is passed on (at worst a spurious wake-up).
   auto reacquire_on_cancel = [&](bool consumed_wakeup, UnparkToken token) {
     if (consumed_wakeup) notify_one(word, key);
-    mutex.reacquire(consumed_wakeup && token == RawMutex::kTokenHandoff);
+    reacquire(consumed_wakeup, token);
   };
   // Named: park() calls it long after this statement.
   FunctionRef<void(bool, UnparkToken)> on_cancel = reacquire_on_cancel;
@@ -36,9 +42,10 @@ bool RawCondvar::wait(Word& word, const void* key, const Mutex& mutex, const Dea
           state.store(0, std::memory_order_relaxed);
       },
       kDefaultParkToken, deadline, &on_cancel);
-  bool handed_lock = outcome.result == ParkResult::kUnparked && outcome.token == RawMutex::kTokenHandoff;
+  const bool woken = outcome.result == ParkResult::kUnparked;
+  bool handed_lock = woken && outcome.token == RawMutex::kTokenHandoff;
   if (outcome.requeued) record_requeued_wait(key, mutex, handed_lock, outcome);
-  mutex.reacquire(handed_lock);
+  reacquire(woken, outcome.token);
   // A requeued waiter was notified; its deadline merely ran out on the mutex queue.
   return outcome.result != ParkResult::kTimedOut || requeued;
 }
@@ -69,7 +76,8 @@ void RawCondvar::notify_one_slow(Word& word, const void* key) {
   });
 }
 
-void RawCondvar::notify_all_slow(Word& word, const void* key) {
+void RawCondvar::notify_all_slow(Word& word, const void* key,
+                                 FunctionRef<bool(const RawMutex::Word&)> held_by_caller) {
   std::atomic_ref<Word> state(word);
   for (;;) {
     Word target = state.load(std::memory_order_relaxed);
@@ -94,15 +102,16 @@ void RawCondvar::notify_all_slow(Word& word, const void* key) {
             return RequeueOp::kAbort;
           }
           state.store(0, std::memory_order_relaxed);
-          // A held mutex wakes the requeued threads itself, one per unlock;
-          // a free one needs one of them woken to take it.
-          return RawMutex::mark_parked_if_locked(*mutex) ? RequeueOp::kRequeueAll
-                                                        : RequeueOp::kUnparkOneRequeueRest;
+          // Our unlock, to come, wakes the requeued threads one per unlock.
+          // Otherwise one of them is woken to take the mutex, or to wait for
+          // it with re-checks that glibc's code cannot outrun.
+          if (!held_by_caller(*mutex)) return RequeueOp::kUnparkOneRequeueRest;
+          RawMutex::mark_parked(*mutex);
+          return RequeueOp::kRequeueAll;
         },
-        [&](RequeueOp op, UnparkResult r) {
-          if (op == RequeueOp::kUnparkOneRequeueRest && r.requeued_threads != 0)
-            RawMutex::mark_parked(*mutex);
-          return RawMutex::kTokenRetry;
+        [&](RequeueOp, UnparkResult r) {
+          return r.requeued_threads != 0 ? RawMutex::kTokenRetryOthersQueued
+                                         : RawMutex::kTokenRetry;
         });
     if (!word_changed) return;
   }

@@ -15,8 +15,10 @@
 // Waiting queues the thread first and releases the mutex after (the
 // before-sleep step of park), so a notify that follows the release cannot
 // miss the waiter. Broadcast wakes one thread and moves the rest onto the
-// mutex's queue, or all of them if the mutex is held: they then wake one per
-// unlock instead of stampeding.
+// mutex's queue, or all of them if the broadcaster holds the mutex through
+// our lock: its unlock then wakes them one at a time instead of a stampede.
+// (Not when another thread holds it, or glibc's own code does: that unlock
+// would not wake them; the one woken keeps watch, see raw_mutex.h.)
 #pragma once
 
 #include <atomic>
@@ -54,16 +56,20 @@ class RawCondvar {
     notify_one_slow(word, key);
   }
 
-  static void notify_all(Word& word, const void* key) {
+  // `held_by_caller(mutex)`: whether the calling thread holds the waiters'
+  // mutex (asked under bucket locks: it may only read the mutex's fields).
+  static void notify_all(Word& word, const void* key,
+                         FunctionRef<bool(const RawMutex::Word&)> held_by_caller) {
     if (std::atomic_ref<Word>(word).load(std::memory_order_relaxed) == 0) return;
-    notify_all_slow(word, key);
+    notify_all_slow(word, key, held_by_caller);
   }
 
  private:
   static void record_requeued_wait(const void* key, const Mutex& mutex, bool handed_lock,
                                    const ParkOutcome& outcome);
   static void notify_one_slow(Word& word, const void* key);
-  static void notify_all_slow(Word& word, const void* key);
+  static void notify_all_slow(Word& word, const void* key,
+                              FunctionRef<bool(const RawMutex::Word&)> held_by_caller);
 };
 
 }  // namespace parklock

@@ -2,21 +2,37 @@
 //
 // State word (the first 4 bytes of pthread_mutex_t, glibc's `__lock`):
 //
-//   bit 0  kLocked  the mutex is held
-//   bit 1  kParked  threads may be parked on the mutex's address; an unlock
-//                   that sees it must go through the parking lot
-//   bit 2  kTimed   the holder's contended acquisition is being timed by the
-//                   contention recorder: its unlock goes through the slow
-//                   path to end the hold (set and cleared only by the holder,
-//                   only while recording is on)
+//   bit 0  kLocked   the mutex is held
+//   bit 1  kGlibcWaiters  written only by glibc's own lock code (its
+//                    "held, threads may sleep on the futex" value 2), when a
+//                    caller bound to libc's pthread_mutex_lock uses one of
+//                    our mutexes; an unlock that sees it wakes the futex too
+//   bit 2  kTimed    the holder's contended acquisition is being timed by the
+//                    contention recorder: its unlock goes through the slow
+//                    path to end the hold (set and cleared only by the holder,
+//                    only while recording is on)
+//   bit 3  kParked   threads may be parked on the mutex's address; an unlock
+//                    that sees it must go through the parking lot
 //   other  always 0
 //
-// All-zero is "unlocked, nobody parked", so PTHREAD_MUTEX_INITIALIZER and
-// zeroed memory work. A waiter sets kParked before parking, and park's
-// validate (under the bucket lock of the mutex's address) checks it is still
-// set; it is cleared only under that bucket lock (by the unparker, or by the
-// last waiter to time out). So whenever the bucket lock is held, "kParked
-// clear" means "queue empty".
+// Zero is "unlocked" and nothing else is: a free mutex's word is exactly 0,
+// and every non-zero word is held, as in glibc's encoding. So glibc's code
+// and ours can share a mutex (a plugin loaded with RTLD_DEEPBIND, a
+// dlsym'd libc pthread_mutex_lock) without two owners: each takes the mutex
+// only by a CAS from 0. What glibc's code cannot do is wake our parked
+// threads (it may also overwrite the word with its 2, wiping kParked), so
+// parked threads re-check the word now and then (Revalidate::kPeriodically)
+// and our unlock of a word with kGlibcWaiters wakes both kinds of waiter.
+//
+// Hence the unlock that wakes a waiter to race for the mutex releases it to
+// 0, kParked included, even when others stay queued; it tells the woken
+// thread so (kTokenRetryOthersQueued), which sets kParked again once it holds
+// the mutex or parks again. Until then the queued threads are its charge.
+//
+// A waiter sets kParked (on a held word) before parking, and park's validate
+// (under the bucket lock of the mutex's address) checks it is still set; it
+// is cleared under that bucket lock (by the unparker, or by the last waiter to
+// time out), or by a release as above.
 //
 // Fast paths (inline): lock = one CAS 0 -> kLocked; unlock = one CAS
 // kLocked -> 0. Everything else is out of line in raw_mutex.cpp, where the
@@ -41,22 +57,19 @@ class RawMutex {
   // Its address is also the mutex's parking key.
   using Word = int;
   static constexpr int kLocked = 1;
-  static constexpr int kParked = 2;
+  static constexpr int kGlibcWaiters = 2;
   static constexpr int kTimed = 4;
+  static constexpr int kParked = 8;
 
   // Handed by an unlock to the thread it wakes (lock_algorithm.h's tokens).
   static constexpr UnparkToken kTokenRetry = parklock::kTokenRetry;
   static constexpr UnparkToken kTokenHandoff = parklock::kTokenHandoff;
+  static constexpr UnparkToken kTokenRetryOthersQueued = parklock::kTokenRetryOthersQueued;
 
   static bool try_lock(Word& word) {
-    std::atomic_ref<int> state(word);
-    int s = state.load(std::memory_order_relaxed);
-    while (!(s & kLocked)) {
-      if (state.compare_exchange_weak(s, s | kLocked, std::memory_order_acquire,
-                                      std::memory_order_relaxed))
-        return true;
-    }
-    return false;
+    int expected = 0;
+    return std::atomic_ref<int>(word).compare_exchange_strong(
+        expected, kLocked, std::memory_order_acquire, std::memory_order_relaxed);
   }
 
   static void lock(Word& word) {
@@ -109,13 +122,11 @@ class RawMutex {
     return true;
   }
 
-  static bool is_locked(Word& word) { return std::atomic_ref<int>(word).load(std::memory_order_relaxed) & kLocked; }
+  static bool is_locked(Word& word) { return std::atomic_ref<int>(word).load(std::memory_order_relaxed) != 0; }
 
-  // For a condition variable's broadcast, under the mutex's bucket lock:
-  // sets kParked if the mutex is held (the requeued waiters will then be woken
-  // by its unlock) and reports whether it did.
-  static bool mark_parked_if_locked(Word& word);
-  // Likewise, unconditionally: threads were just queued on the mutex.
+  // By the holder, or by a broadcast requeueing waiters onto a mutex its
+  // caller holds: threads are queued on the mutex, and its unlock must wake
+  // them. Never on a free mutex (its word must stay 0).
   static void mark_parked(Word& word) { std::atomic_ref<int>(word).fetch_or(kParked, std::memory_order_relaxed); }
 
   // The holder's contended acquisition is timed (ContentionProbe::acquired).
@@ -126,6 +137,7 @@ class RawMutex {
   static void lock_after_wait_slow(Word& word, const void* condvar);
   static bool wait(Word& word, const Deadline& deadline, ContentionProbe& probe);
   static void unlock_slow(Word& word);
+  static void release_to_mixed_waiters(Word& word);
 };
 
 }  // namespace parklock

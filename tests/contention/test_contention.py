@@ -170,7 +170,7 @@ class KnownSites(SiteChecks, unittest.TestCase):
             self.assertIn('locks="parklock"', text)
             self.assertTrue(re.search(r"^parklock_contended_acquisitions_total \d+", text, re.M), text)
             # Parklock's encoding: locked and parked (and the hold being timed).
-            self.assertEqual(lock_word(run.stdout) & 3, 3, run.stdout)
+            self.assertEqual(lock_word(run.stdout) & 11, 9, run.stdout)
 
     def test_named_lock_counts_every_acquisition(self):
         with Running() as run:

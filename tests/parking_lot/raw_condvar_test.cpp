@@ -53,7 +53,10 @@ struct CvAndMutex {
                                      deadline);
     return {notified, handed};
   }
-  void NotifyAll() { RawCondvar::notify_all(cv, &cv); }
+  // `holding`: the caller holds the mutex (cond_ops asks mutex_ops::held_by_caller).
+  void NotifyAll(bool holding) {
+    RawCondvar::notify_all(cv, &cv, [&](const RawMutex::Word& w) { return holding && &w == &mutex; });
+  }
   void NotifyOne() { RawCondvar::notify_one(cv, &cv); }
 };
 
@@ -89,7 +92,7 @@ TEST(RawCondvar, BroadcastWithMutexHeldRequeuesEveryone) {
   ASSERT_TRUE(WaitUntil([&] { return QueuedOn(&cm.cv) == 5; }));
   EXPECT_EQ(WordOf(cm.cv), RawCondvar::Word(reinterpret_cast<uintptr_t>(&cm.mutex)));
   RawMutex::lock(cm.mutex);
-  cm.NotifyAll();
+  cm.NotifyAll(true);
   EXPECT_EQ(QueuedOn(&cm.cv), 0u);
   EXPECT_EQ(QueuedOn(&cm.mutex), 5u);
   EXPECT_EQ(WordOf(cm.cv), 0u);
@@ -112,7 +115,7 @@ TEST(RawCondvar, BroadcastWithMutexFreeWakesOneRequeuesRest) {
   w.Start(cm, 5);
   ASSERT_TRUE(WaitUntil([&] { return QueuedOn(&cm.cv) == 5; }));
   ASSERT_TRUE(WaitUntil([&] { return WordOf(cm.mutex) == 0; }));
-  cm.NotifyAll();
+  cm.NotifyAll(false);
   EXPECT_EQ(QueuedOn(&cm.cv), 0u);
   w.Join();
   EXPECT_EQ(w.returned.load(), 5);
@@ -154,7 +157,7 @@ TEST(RawCondvar, RequeuedWaiterTimesOutOnTheMutexQueue) {
       });
       ASSERT_TRUE(WaitUntil([&] { return QueuedOn(&cm.mutex) == 1; }));
     }
-    cm.NotifyAll();
+    cm.NotifyAll(true);
     EXPECT_EQ(QueuedOn(&cm.cv), 0u);
     EXPECT_EQ(WordOf(cm.cv), 0u);
     EXPECT_EQ(QueuedOn(&cm.mutex), other_mutex_waiter ? 2u : 1u);
@@ -234,7 +237,7 @@ TEST(RawCondvar, TwoMutexesOnOneCondvarAreNeverRequeued) {
   // Both mutexes held: a requeue would park the waiters on them.
   RawMutex::lock(m[0]);
   RawMutex::lock(m[1]);
-  RawCondvar::notify_all(cv, &cv);
+  RawCondvar::notify_all(cv, &cv, [](const RawMutex::Word&) { return true; });
   EXPECT_EQ(QueuedOn(&cv), 0u);
   EXPECT_EQ(WordOf(cv), 0u);
   RawMutex::unlock(m[0]);
@@ -272,7 +275,7 @@ TEST(RawCondvar, MixedMutexesRacingBroadcast) {
     }
     // Broadcast until everyone is out; waiters arrive while it runs.
     while (returned.load() < 4) {
-      RawCondvar::notify_all(cv, &cv);
+      RawCondvar::notify_all(cv, &cv, [](const RawMutex::Word&) { return false; });
       sched_yield();
     }
     for (auto& t : threads) t.join();
@@ -310,7 +313,7 @@ TEST(RawCondvar, GlibcMutexWaitersAreWokenDirectly) {
   RawCondvar::notify_one(cv, &cv);
   EXPECT_EQ(QueuedOn(&cv), 2u);
   EXPECT_EQ(WordOf(cv), RawCondvar::kNoRequeue);
-  RawCondvar::notify_all(cv, &cv);
+  RawCondvar::notify_all(cv, &cv, [](const RawMutex::Word&) { return false; });
   EXPECT_EQ(QueuedOn(&cv), 0u);
   EXPECT_EQ(WordOf(cv), 0u);
   pthread_mutex_unlock(&m);
@@ -410,11 +413,11 @@ TEST_P(RawCondvarGrid, TokensConsumedOnceThenWordsZero) {
     available += batch;
     produced += batch;
     const bool notify_inside = rng() % 2;
-    if (notify_inside) s.broadcast ? not_empty.NotifyAll() : not_empty.NotifyOne();
+    if (notify_inside) s.broadcast ? not_empty.NotifyAll(true) : not_empty.NotifyOne();
     RawMutex::unlock(mutex);
     if (!notify_inside) {
       if (s.broadcast) {
-        not_empty.NotifyAll();
+        not_empty.NotifyAll(false);
       } else {
         for (long k = 0; k < batch; ++k) not_empty.NotifyOne();
       }
@@ -486,7 +489,7 @@ TEST(RawCondvar, WaiterCancelledOnTheMutexQueueAfterBroadcast) {
   ASSERT_TRUE(WaitUntil([&] { return QueuedOn(&cm.cv) == 2; }));
 
   RawMutex::lock(cm.mutex);
-  cm.NotifyAll();  // the mutex is held: both waiters move onto its queue
+  cm.NotifyAll(true);  // the mutex is held: both waiters move onto its queue
   ASSERT_EQ(QueuedOn(&cm.mutex), 2u);
   ASSERT_EQ(QueuedOn(&cm.cv), 0u);
   ASSERT_EQ(pthread_cancel(first_thread), 0);
