@@ -127,6 +127,46 @@ TEST(ParkingLot, TimedOutReportsFinalKeyAndWhetherItWasEmptied) {
   EXPECT_EQ(stayer[0]->Join().outcome.token, 5u);
 }
 
+// Revalidate::kPeriodically: a sleeper whose validate() stays true stays
+// queued in place across its re-checks; once it turns false (nobody
+// unparks), the sleeper leaves by itself, says whether others remain, and
+// runs timed_out() as on a time-out.
+TEST(ParkingLot, PeriodicRevalidationLeavesOnceValidateTurnsFalse) {
+  Watchdog dog("PeriodicRevalidationLeavesOnceValidateTurnsFalse", 60s);
+  static char key;
+  auto stayer = ParkInOrder(&key, 1, 7);
+  std::atomic<bool> valid{true};
+  std::atomic<int> validations{0}, timed_out_calls{0};
+  std::atomic<bool> others_seen{false};
+  ParkOutcome outcome{ParkResult::kInvalid};
+  std::thread sleeper([&] {
+    outcome = parklock::park(
+        &key,
+        [&] {
+          validations.fetch_add(1);
+          return valid.load();
+        },
+        [] {},
+        [&](const void*, bool emptied) {
+          timed_out_calls.fetch_add(1);
+          others_seen = !emptied;
+        },
+        8, Deadline::forever(), nullptr, parklock::Revalidate::kPeriodically);
+  });
+  // Several re-checks (1, 2, 4 ms...) come and go; it stays second in line.
+  ASSERT_TRUE(WaitUntil([&] { return validations.load() >= 4; }));
+  EXPECT_EQ(QueueOf(&key).ToVector(), (std::vector<ParkToken>{7, 8}));
+  valid.store(false);
+  sleeper.join();
+  EXPECT_EQ(outcome.result, ParkResult::kNoLongerValid);
+  EXPECT_TRUE(outcome.others_queued);
+  EXPECT_EQ(timed_out_calls.load(), 1);
+  EXPECT_TRUE(others_seen.load());
+  EXPECT_EQ(QueueOf(&key).ToVector(), std::vector<ParkToken>{7});
+  EXPECT_EQ(UnparkOne(&key, 3).unparked_threads, 1u);
+  EXPECT_EQ(stayer[0]->Join().outcome.token, 3u);
+}
+
 // Deadlines that have already passed, on both clocks, including negative
 // seconds (which futex(2) refuses with EINVAL): the thread is queued (so
 // before_sleep runs, as a condvar needs), then leaves at once.

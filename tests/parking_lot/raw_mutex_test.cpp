@@ -1,6 +1,10 @@
 // WordLock and RawMutex: mutual exclusion over a grid of contention shapes,
 // the lock word back at 0 afterwards, time-limited locking, the fairness
 // handoff, and a bound on how long any waiter waits.
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -369,6 +373,82 @@ TEST(RawMutex, NoWaiterStarvesUnderHammering) {
   EXPECT_EQ(counter.value, total);
   EXPECT_EQ(WordOf(word), 0);
   RecordProperty("longest_wait_us", int(*std::max_element(longest.begin(), longest.end()) / 1000));
+}
+
+// glibc's own lock code on the same word (a plugin bound to libc's
+// pthread_mutex_lock), done here by hand as glibc 2.36's lll_lock and
+// lll_unlock do it.
+void GlibcLock(RawMutex::Word& word) {
+  std::atomic_ref<int> state(word);
+  int expected = 0;
+  if (state.compare_exchange_strong(expected, 1, std::memory_order_acquire)) return;
+  while (state.exchange(2, std::memory_order_acquire) != 0)
+    syscall(SYS_futex, &word, FUTEX_WAIT | FUTEX_PRIVATE_FLAG, 2, nullptr, nullptr, 0);
+}
+void GlibcUnlock(RawMutex::Word& word) {
+  if (std::atomic_ref<int>(word).exchange(0, std::memory_order_release) > 1)
+    syscall(SYS_futex, &word, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, nullptr, nullptr, 0);
+}
+
+// glibc's unlock knows nothing of our queue: the parked waiters notice the
+// free word by themselves (their periodic re-check) and all get through.
+TEST(RawMutex, WaitersParkedBehindGlibcsUnlockGetThrough) {
+  Watchdog dog("WaitersParkedBehindGlibcsUnlockGetThrough", 60s);
+  RawMutex::Word word = 0;
+  GlibcLock(word);
+  std::atomic<int> acquired{0};
+  std::vector<std::thread> waiters;
+  for (int i = 0; i < 3; ++i) {
+    waiters.emplace_back([&] {
+      RawMutex::lock(word);
+      acquired.fetch_add(1);
+      RawMutex::unlock(word);
+    });
+  }
+  ASSERT_TRUE(WaitUntil([&] { return QueuedOn(&word) == 3; }));
+  EXPECT_EQ(WordOf(word), 1 | RawMutex::kParked);
+  EXPECT_FALSE(RawMutex::try_lock(word));
+  GlibcUnlock(word);
+  for (auto& t : waiters) t.join();
+  EXPECT_EQ(acquired.load(), 3);
+  EXPECT_EQ(WordOf(word), 0);
+}
+
+// glibc's waiters sleep on the futex with the word at 2 (wiping our
+// kParked): our unlock wakes them and ours, and nobody is left behind.
+TEST(RawMutex, UnlockWakesGlibcsFutexWaitersAndOurs) {
+  Watchdog dog("UnlockWakesGlibcsFutexWaitersAndOurs", 60s);
+  RawMutex::Word word = 0;
+  RawMutex::lock(word);
+  std::atomic<int> acquired{0}, inside{0}, overlaps{0};
+  auto critical_section = [&] {
+    if (inside.fetch_add(1) != 0) overlaps.fetch_add(1);
+    acquired.fetch_add(1);
+    inside.fetch_sub(1);
+  };
+  std::vector<std::thread> threads;
+  threads.emplace_back([&] {
+    RawMutex::lock(word);
+    critical_section();
+    RawMutex::unlock(word);
+  });
+  ASSERT_TRUE(WaitUntil([&] { return QueuedOn(&word) == 1; }));
+  for (int i = 0; i < 2; ++i) {
+    threads.emplace_back([&] {
+      GlibcLock(word);
+      critical_section();
+      GlibcUnlock(word);
+    });
+  }
+  // Our waiter may re-mark the word after a re-check (2 | kParked).
+  ASSERT_TRUE(WaitUntil([&] { return (WordOf(word) & RawMutex::kGlibcWaiters) != 0; }));
+  EXPECT_FALSE(RawMutex::try_lock(word)) << "glibc's 2 reads as held";
+  SleepNs(20 * kMs);  // let glibc's lockers fall asleep on the futex
+  RawMutex::unlock(word);
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(acquired.load(), 3);
+  EXPECT_EQ(overlaps.load(), 0);
+  EXPECT_EQ(WordOf(word), 0);
 }
 
 }  // namespace
