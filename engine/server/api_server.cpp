@@ -56,25 +56,34 @@ class TokenClock {
   Clock::time_point last_{};
 };
 
-// How long a handler waits for the engine before it looks again whether its
-// client is still there: a client that hangs up while its request waits in
-// the queue or prefills (no tokens yet) is noticed within this.
-constexpr auto kClientCheckInterval = std::chrono::milliseconds(50);
-
 enum class Read { kEvent, kEnded, kClientGone };
 
-// The reader's next event, on the HTTP worker serving the request; checks
-// the client's connection at every event and every kClientCheckInterval.
-Read next_while_connected(OutputReader& reader, OutputEvent* event) {
-  for (;;) {
-    if (ServedConnection::client_gone()) return Read::kClientGone;
-    switch (reader.next_for(event, kClientCheckInterval)) {
-      case OutputReader::Next::kEvent: return Read::kEvent;
-      case OutputReader::Next::kEnded: return Read::kEnded;
-      case OutputReader::Next::kTimeout: break;
+// Reads a request's output on the HTTP worker serving it, looking whether
+// its client is still connected every kInterval: while it waits for a token
+// (a request still queued or in prefill) and between tokens, but not at each
+// token, which would add a poll(2) per token to every worker.
+class ClientWatch {
+ public:
+  static constexpr auto kInterval = std::chrono::milliseconds(50);
+
+  Read next(OutputReader& reader, OutputEvent* event) {
+    for (;;) {
+      const Clock::time_point now = Clock::now();
+      if (now >= next_check_) {
+        if (ServedConnection::client_gone()) return Read::kClientGone;
+        next_check_ = now + kInterval;
+      }
+      switch (reader.next_for(event, next_check_ - now)) {
+        case OutputReader::Next::kEvent: return Read::kEvent;
+        case OutputReader::Next::kEnded: return Read::kEnded;
+        case OutputReader::Next::kTimeout: break;
+      }
     }
   }
-}
+
+ private:
+  Clock::time_point next_check_{};  // the first read checks at once
+};
 
 // One streamed response: shared by the content provider and its releaser.
 struct StreamState {
@@ -84,6 +93,7 @@ struct StreamState {
   bool include_usage = false;
   std::unique_ptr<InFlightSlot> slot;
   TokenClock clock;
+  ClientWatch watch;
   bool first = true;
   bool recorded = false;  // observe_finished done
 };
@@ -268,9 +278,10 @@ void ApiServer::handle_completion(Endpoint endpoint, const httplib::Request& req
 
     if (!call.stream) {
       TokenClock clock;
+      ClientWatch watch;
       OutputEvent event;
       Read read;
-      while ((read = next_while_connected(*reader, &event)) == Read::kEvent) {
+      while ((read = watch.next(*reader, &event)) == Read::kEvent) {
         if (event.token == kNoToken) continue;
         if (const double gap = clock.tick(); gap >= 0) metrics_.observe_inter_token(route->name, gap);
       }
@@ -298,7 +309,7 @@ void ApiServer::handle_completion(Endpoint endpoint, const httplib::Request& req
         [this, st](size_t, httplib::DataSink& sink) {
           OutputEvent event;
           Read read;
-          while ((read = next_while_connected(*st->reader, &event)) == Read::kEvent) {
+          while ((read = st->watch.next(*st->reader, &event)) == Read::kEvent) {
             if (event.token != kNoToken)
               if (const double gap = st->clock.tick(); gap >= 0)
                 metrics_.observe_inter_token(st->route.name, gap);
