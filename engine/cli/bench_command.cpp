@@ -56,10 +56,10 @@ void run_client(Engine& engine, const BenchParams& p, int client, ClientLog* log
     r.sampling.seed = p.seed + static_cast<uint64_t>(i);
     r.sampling.ignore_eos = true;  // every request does the same work
     const auto start = Clock::now();
-    RequestHandle handle = engine.submit(std::move(r));
-    TokenEvent event;
+    OutputReader reader(engine, std::move(r));
+    OutputEvent event;
     Clock::time_point prev{};
-    while (handle->next(&event)) {
+    while (reader.next(&event)) {
       if (event.token == kNoToken) continue;
       const auto now = Clock::now();  // as the client sees it, wakeup included
       if (prev == Clock::time_point{})
@@ -68,7 +68,7 @@ void run_client(Engine& engine, const BenchParams& p, int client, ClientLog* log
         log->itl_ms.push_back(Ms(now - prev).count());
       prev = now;
     }
-    const RequestResult result = handle->wait();
+    const RequestResult result = reader.finish();
     log->e2e_ms.push_back(Ms(Clock::now() - start).count());
     log->output_tokens += static_cast<long>(result.tokens.size());
     ++log->by_reason[static_cast<int>(result.reason)];

@@ -8,6 +8,7 @@
 #include "engine/cli/command_line.h"
 #include "engine/model/model.h"
 #include "engine/serving/engine.h"
+#include "engine/serving/output_reader.h"
 
 namespace parklock::engine::cli {
 

@@ -44,15 +44,15 @@ int run_generate(int argc, char** argv) {
     engine.adapters().load("cli", lora, model->config());
     request.adapter = "cli";
   }
-  RequestHandle handle = engine.submit(std::move(request));
-  TokenEvent event;
+  OutputReader reader(engine, std::move(request));
+  OutputEvent event;
   bool wrote = false;
-  while (handle->next(&event)) {
+  while (reader.next(&event)) {
     std::fwrite(event.text.data(), 1, event.text.size(), stdout);
     std::fflush(stdout);
     wrote = wrote || !event.text.empty();
   }
-  const RequestResult r = handle->wait();
+  const RequestResult r = reader.finish();
   // End a line of text we wrote; an error writes nothing to stdout.
   if (wrote) std::fputc('\n', stdout);
   if (r.reason == FinishReason::kError) {

@@ -6,6 +6,8 @@
 #include <ctime>
 
 #include "engine/server/http_worker_pool.h"
+#include "engine/server/served_connection.h"
+#include "engine/serving/output_reader.h"
 
 namespace parklock::engine::server {
 namespace {
@@ -54,14 +56,44 @@ class TokenClock {
   Clock::time_point last_{};
 };
 
+enum class Read { kEvent, kEnded, kClientGone };
+
+// Reads a request's output on the HTTP worker serving it, looking whether
+// its client is still connected every kInterval: while it waits for a token
+// (a request still queued or in prefill) and between tokens, but not at each
+// token, which would add a poll(2) per token to every worker.
+class ClientWatch {
+ public:
+  static constexpr auto kInterval = std::chrono::milliseconds(50);
+
+  Read next(OutputReader& reader, OutputEvent* event) {
+    for (;;) {
+      const Clock::time_point now = Clock::now();
+      if (now >= next_check_) {
+        if (ServedConnection::client_gone()) return Read::kClientGone;
+        next_check_ = now + kInterval;
+      }
+      switch (reader.next_for(event, next_check_ - now)) {
+        case OutputReader::Next::kEvent: return Read::kEvent;
+        case OutputReader::Next::kEnded: return Read::kEnded;
+        case OutputReader::Next::kTimeout: break;
+      }
+    }
+  }
+
+ private:
+  Clock::time_point next_check_{};  // the first read checks at once
+};
+
 // One streamed response: shared by the content provider and its releaser.
 struct StreamState {
   Route route;
-  RequestHandle handle;
+  std::unique_ptr<OutputReader> reader;
   ResponseMeta meta;
   bool include_usage = false;
   std::unique_ptr<InFlightSlot> slot;
   TokenClock clock;
+  ClientWatch watch;
   bool first = true;
   bool recorded = false;  // observe_finished done
 };
@@ -242,17 +274,23 @@ void ApiServer::handle_completion(Endpoint endpoint, const httplib::Request& req
               std::to_string(next_response_id_.fetch_add(1, std::memory_order_relaxed)),
         .created = static_cast<int64_t>(std::time(nullptr)),
         .model = call.model};
-    RequestHandle handle = engine.submit(std::move(request));
+    auto reader = std::make_unique<OutputReader>(engine, std::move(request));
 
     if (!call.stream) {
       TokenClock clock;
-      TokenEvent event;
-      while (handle->next(&event)) {
+      ClientWatch watch;
+      OutputEvent event;
+      Read read;
+      while ((read = watch.next(*reader, &event)) == Read::kEvent) {
         if (event.token == kNoToken) continue;
         if (const double gap = clock.tick(); gap >= 0) metrics_.observe_inter_token(route->name, gap);
       }
-      const RequestResult result = handle->wait();
+      // A client that hung up: cancel, so the next engine step frees its KV
+      // blocks; finish() returns once it has.
+      if (read == Read::kClientGone) reader->cancel();
+      const RequestResult result = reader->finish();
       metrics_.observe_finished(route->name, result);
+      if (read == Read::kClientGone) throw service_unavailable("the client disconnected");
       if (result.reason == FinishReason::kError || result.reason == FinishReason::kCancelled)
         throw generation_failed(result);
       res.set_content(completion_response(meta, result).dump(), kJson);
@@ -261,7 +299,7 @@ void ApiServer::handle_completion(Endpoint endpoint, const httplib::Request& req
 
     auto st = std::make_shared<StreamState>();
     st->route = *route;
-    st->handle = std::move(handle);
+    st->reader = std::move(reader);
     st->meta = meta;
     st->include_usage = call.include_usage;
     st->slot = std::move(slot);
@@ -269,8 +307,9 @@ void ApiServer::handle_completion(Endpoint endpoint, const httplib::Request& req
     res.set_chunked_content_provider(
         "text/event-stream",
         [this, st](size_t, httplib::DataSink& sink) {
-          TokenEvent event;
-          while (st->handle->next(&event)) {
+          OutputEvent event;
+          Read read;
+          while ((read = st->watch.next(*st->reader, &event)) == Read::kEvent) {
             if (event.token != kNoToken)
               if (const double gap = st->clock.tick(); gap >= 0)
                 metrics_.observe_inter_token(st->route.name, gap);
@@ -279,7 +318,8 @@ void ApiServer::handle_completion(Endpoint endpoint, const httplib::Request& req
             st->first = false;
             if (!sink.write(chunk.data(), chunk.size())) return false;  // client gone
           }
-          const RequestResult result = st->handle->wait();
+          if (read == Read::kClientGone) return false;
+          const RequestResult result = st->reader->finish();
           metrics_.observe_finished(st->route.name, result);
           st->recorded = true;
           std::string tail;
@@ -299,8 +339,8 @@ void ApiServer::handle_completion(Endpoint endpoint, const httplib::Request& req
           // The client went away mid-stream (or before it started): cancel,
           // and wait for the engine to drop the sequence, so the slot is
           // given back only once its KV blocks are free.
-          st->route.base->engine->cancel(st->handle);
-          metrics_.observe_finished(st->route.name, st->handle->wait());
+          st->reader->cancel();
+          metrics_.observe_finished(st->route.name, st->reader->finish());
           st->recorded = true;
         });
   } catch (const ApiError& e) {

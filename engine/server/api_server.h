@@ -6,14 +6,15 @@
 //   GET  /metrics                                engine_metrics.h, Prometheus text
 //
 // Each connection is served by one HTTP worker (http_worker_pool.h), which
-// parses and tokenises the request, waits on the engine's per-request
-// stream, and formats and writes every SSE chunk itself; the engine loop
-// only computes. Errors are OpenAI-style bodies: 400 bad input, 401 missing
+// parses and tokenises the request, reads the engine's per-request token
+// stream through an OutputReader (detokenising, stop strings), and formats
+// and writes the response or every SSE chunk itself; the engine loop only
+// computes. Errors are OpenAI-style bodies: 400 bad input, 401 missing
 // or wrong API key, 404 unknown model or route, 413 body too large, 429
 // (with Retry-After) when a model already has max_running + max_queue
 // requests in flight, 500 when generation fails, 503 while loading or
-// stopping. A streaming client that disconnects cancels its request (the
-// next engine step frees its KV blocks); a request not received whole
+// stopping. A client that disconnects, streaming or not, cancels its request
+// (the next engine step frees its KV blocks); a request not received whole
 // within the request timeout of its first byte is cut off
 // (request_deadline_server.h).
 #pragma once

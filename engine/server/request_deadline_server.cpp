@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "engine/server/served_connection.h"
+
 namespace parklock::engine::server {
 namespace {
 
@@ -120,6 +122,7 @@ bool RequestDeadlineServer::process_and_close_socket(socket_t sock) {
     }
     return false;
   };
+  const ServedConnection served(sock);  // handlers may ask if the client hung up
   bool ok = false;
   for (size_t left = keep_alive_max_count_; left > 0 && next_request_arrives(); --left) {
     DeadlineSocketStream stream(sock, Clock::now() + request_timeout_,

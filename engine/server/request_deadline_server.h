@@ -8,6 +8,8 @@
 // with one that reads through a stream whose every read waits at most until
 // the request's deadline. Responses are untouched: writes keep httplib's
 // write timeout, so a long SSE stream is never cut off by the deadline.
+// While it serves a connection, the worker thread's handlers can ask whether
+// its client hung up (served_connection.h).
 //
 // Keep-alive follows httplib's settings (set_keep_alive_max_count,
 // set_keep_alive_timeout: how long an idle connection, or a new one that

@@ -107,8 +107,7 @@ RequestHandle Engine::submit(Request request) {
   }
 
   if (!request.sampling.seed) request.sampling.seed = seed_from_id(id);
-  auto seq = std::make_unique<Sequence>(id, std::move(request), std::move(adapter), stream,
-                                          tokenizer_);
+  auto seq = std::make_unique<Sequence>(id, std::move(request), std::move(adapter), stream);
   {
     MutexLock lock(queue_mu_);
     if (!stopping_) {
@@ -253,14 +252,12 @@ void Engine::process_token(Sequence* seq, float* logits_row) {
   }
   seq->tokens.push_back(token);
   generated_tokens_.fetch_add(1, std::memory_order_relaxed);
-  StopMatcher::Result r = seq->stop.append(seq->decoder.push(token));
-  TokenEvent event{token, std::move(r.emit), now};
+  // Ids only: the consumer decodes them and matches stop strings on its
+  // own thread (output_reader.h), cancelling the request on a match.
+  const TokenEvent event{token, now};
   if (seq->on_token) seq->on_token(event);
-  seq->stream->push(std::move(event));
-  if (r.stopped)
-    done(FinishReason::kStop);
-  else if (seq->num_output() >= seq->sampling.max_tokens)
-    done(FinishReason::kLength);
+  seq->stream->push(event);
+  if (seq->num_output() >= seq->sampling.max_tokens) done(FinishReason::kLength);
 }
 
 void Engine::finish_removed(std::unique_ptr<Sequence> seq, FinishReason reason,
@@ -268,19 +265,7 @@ void Engine::finish_removed(std::unique_ptr<Sequence> seq, FinishReason reason,
   RequestResult result;
   result.reason = reason;
   result.error = std::move(error);
-  // Text the decoder or the stop matcher still held goes out as a last
-  // event without a token (nothing is held once a stop string matched).
-  if (reason != FinishReason::kError) {
-    std::string tail = seq->stop.append(seq->decoder.finish()).emit;
-    tail += seq->stop.flush();
-    if (!tail.empty()) {
-      TokenEvent event{kNoToken, std::move(tail), Clock::now()};
-      if (seq->on_token) seq->on_token(event);
-      seq->stream->push(std::move(event));
-    }
-  }
   result.tokens.assign(seq->tokens.begin() + seq->prompt_len, seq->tokens.end());
-  result.text = seq->stop.text();
   result.prompt_tokens = seq->prompt_len;
   result.cached_prompt_tokens = seq->cached_prompt_tokens;
   result.preemptions = seq->preemptions;

@@ -7,11 +7,15 @@
 //     Sequence, push under                scheduler; drop cancelled; plan a
 //     "request_queue", notify             step (Scheduler); copy-on-write
 //   cancel() -> flag the stream           blocks; Model::forward; sample;
-//   handle->next()/wait() <-------------  stream tokens; finish sequences
-//     (per-request stream)
+//   handle->next()/wait() <-------------  stream token ids; finish at EOS
+//     (per-request stream)                or max_tokens
 //
-// The loop sleeps on the request_queue condition variable when there is
-// nothing to do. The Model is used only by the loop (it allows one caller).
+// The loop does token-level work only. Turning tokens into text and
+// matching stop strings is the consumer's, on its own thread: an
+// OutputReader (output_reader.h) wraps the handle, and on a stop string
+// cancels the request (as vLLM's output processor does outside its engine
+// core). The loop sleeps on the request_queue condition variable when there
+// is nothing to do. The Model is used only by the loop (it allows one caller).
 //
 // Named locks and their order (a thread holding one may take those to its
 // right, never the reverse): "request_queue" -> "running_set" ->

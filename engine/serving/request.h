@@ -13,17 +13,11 @@ namespace parklock::engine {
 
 using Clock = std::chrono::steady_clock;
 
-// TokenEvent::token of the last event of a request when it only carries
-// text that was held back (a partial UTF-8 sequence or a possible stop
-// string) until the end.
-inline constexpr int32_t kNoToken = -1;
-
-// One generated token as streamed to the client.
+// One generated token as the engine streams it: ids only. Text (decoding,
+// stop strings) is the consumer's work, on its own thread (output_reader.h).
 struct TokenEvent {
-  int32_t token = 0;  // or kNoToken
-  std::string text;  // decoded text now safe to show; may be empty (partial
-                     // UTF-8 sequence, or text held back by a stop string)
-  Clock::time_point time;
+  int32_t token = 0;
+  Clock::time_point time;  // when it was sampled
 };
 
 struct Request {
@@ -36,7 +30,7 @@ struct Request {
 };
 
 enum class FinishReason {
-  kStop,       // EOS token or a stop string
+  kStop,       // EOS token, or a stop string (set by OutputReader)
   kLength,     // max_tokens reached
   kCancelled,  // cancel() before the end
   kError,      // rejected or failed; see RequestResult::error
@@ -47,8 +41,10 @@ const char* finish_reason_name(FinishReason reason);
 struct RequestResult {
   FinishReason reason = FinishReason::kError;
   std::string error;             // set for kError
-  std::vector<int32_t> tokens;   // generated tokens (EOS excluded)
-  std::string text;              // decoded output, stop string excluded
+  std::vector<int32_t> tokens;   // generated tokens (EOS excluded); after a stop
+                                 // string, up to the one that completed it
+  std::string text;              // decoded output, stop string excluded: set by
+                                 // OutputReader (the engine leaves it empty)
   int prompt_tokens = 0;
   int cached_prompt_tokens = 0;  // prompt tokens served from the prefix cache
   int preemptions = 0;           // times the sequence was evicted and recomputed

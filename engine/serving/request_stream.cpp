@@ -1,6 +1,5 @@
 #include "engine/serving/request_stream.h"
 
-
 namespace parklock::engine {
 
 // The stream's mutex stays unnamed: it lives for one request (see engine.h).
@@ -8,12 +7,28 @@ RequestStream::RequestStream(uint64_t id, Clock::time_point submit_time)
     : id_(id), submit_time_(submit_time) {}
 
 bool RequestStream::next(TokenEvent* event) {
+  return next_until(event, nullptr) == Next::kToken;
+}
+
+RequestStream::Next RequestStream::next_for(TokenEvent* event, Clock::duration timeout) {
+  const Clock::time_point deadline = Clock::now() + timeout;
+  return next_until(event, &deadline);
+}
+
+RequestStream::Next RequestStream::next_until(TokenEvent* event,
+                                              const Clock::time_point* deadline) {
   MutexLock lock(mu_);
-  while (events_.empty() && !result_) lock.wait(cv_);
-  if (events_.empty()) return false;
-  *event = std::move(events_.front());
+  while (events_.empty() && !result_) {
+    if (!deadline)
+      lock.wait(cv_);
+    else if (lock.wait_until(cv_, *deadline) == std::cv_status::timeout && events_.empty() &&
+             !result_)
+      return Next::kTimeout;
+  }
+  if (events_.empty()) return Next::kFinished;
+  *event = events_.front();
   events_.pop_front();
-  return true;
+  return Next::kToken;
 }
 
 RequestResult RequestStream::wait() {

@@ -1,5 +1,7 @@
-// The client's side of one request: a queue of streamed tokens and the
-// final result. The engine loop produces; any client thread consumes.
+// One request's boundary between the engine and its consumer: a queue of
+// streamed token ids and the final result. The engine loop produces; any
+// client thread consumes (usually through an OutputReader, which turns the
+// tokens into text).
 //
 // Thread safety: the queue and the result are guarded by the stream's own
 // mutex (unnamed: it lives for one request); the consumer waits on a
@@ -31,6 +33,10 @@ class RequestStream {
   // and every token was taken (false).
   bool next(TokenEvent* event) EXCLUDES(mu_);
 
+  enum class Next { kToken, kFinished, kTimeout };
+  // Like next(), waiting at most `timeout` (kTimeout: neither came).
+  Next next_for(TokenEvent* event, Clock::duration timeout) EXCLUDES(mu_);
+
   // Blocks until the request has finished; the streamed tokens need not be
   // consumed first.
   RequestResult wait() EXCLUDES(mu_);
@@ -49,6 +55,9 @@ class RequestStream {
   bool cancel_requested() const { return cancel_requested_.load(std::memory_order_acquire); }
 
  private:
+  // next() and next_for(): no deadline when `deadline` is null.
+  Next next_until(TokenEvent* event, const Clock::time_point* deadline) EXCLUDES(mu_);
+
   const uint64_t id_;
   const Clock::time_point submit_time_;
   std::atomic<bool> cancel_requested_{false};

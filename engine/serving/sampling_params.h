@@ -22,7 +22,9 @@ struct SamplingParams {
   // from the request id.
   std::optional<uint64_t> seed;
   int max_tokens = 16;             // generated tokens, > 0
-  std::vector<std::string> stop;   // stop strings, matched on decoded text
+  // Stop strings, matched on the decoded text by the consumer's OutputReader,
+  // which then cancels the request; the engine loop never sees text.
+  std::vector<std::string> stop;
   bool ignore_eos = false;         // keep going past EOS (benchmarks)
 };
 

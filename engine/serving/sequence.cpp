@@ -3,7 +3,7 @@
 namespace parklock::engine {
 
 Sequence::Sequence(SeqId seq_id, Request request, std::optional<AdapterRef> adapter_ref,
-                   RequestHandle request_stream, const ByteTokenizer& tokenizer)
+                   RequestHandle request_stream)
     : id(seq_id),
       stream(std::move(request_stream)),
       sampling(std::move(request.sampling)),
@@ -11,9 +11,7 @@ Sequence::Sequence(SeqId seq_id, Request request, std::optional<AdapterRef> adap
       adapter(std::move(adapter_ref)),
       tokens(std::move(request.prompt)),
       prompt_len(static_cast<int>(tokens.size())),
-      rng(sampling.seed.value_or(0)),
-      decoder(tokenizer),
-      stop(sampling.stop) {
+      rng(sampling.seed.value_or(0)) {
   // Room for the whole output up front: the engine loop appends one token
   // per step and should not reallocate as it goes.
   tokens.reserve(tokens.size() + static_cast<size_t>(sampling.max_tokens) + 1);

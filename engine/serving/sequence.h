@@ -7,18 +7,14 @@
 
 #include "engine/serving/adapter_registry.h"
 #include "engine/serving/kv_block_manager.h"
-#include "engine/model/byte_tokenizer.h"
 #include "engine/serving/request.h"
 #include "engine/serving/request_stream.h"
 #include "engine/serving/sampler.h"
-#include "engine/serving/stop_matcher.h"
 
 namespace parklock::engine {
 
 struct Sequence {
-  // `tokenizer` must outlive the sequence (the engine owns it).
-  Sequence(SeqId id, Request request, std::optional<AdapterRef> adapter, RequestHandle stream,
-           const ByteTokenizer& tokenizer);
+  Sequence(SeqId id, Request request, std::optional<AdapterRef> adapter, RequestHandle stream);
 
   SeqId id;
   RequestHandle stream;
@@ -38,8 +34,6 @@ struct Sequence {
   int preemptions = 0;
 
   SamplerRng rng;
-  Utf8StreamDecoder decoder;  // output tokens -> valid UTF-8, incrementally
-  StopMatcher stop;
   Clock::time_point first_scheduled_time{};  // first forward pass it took part in
   Clock::time_point first_token_time{};
 

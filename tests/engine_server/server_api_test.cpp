@@ -143,11 +143,32 @@ TEST_F(ServerApi, StopStringsEndTheOutput) {
   ASSERT_FALSE(stop.empty()) << full.text;
   json req = completion("tiny", "abc", 16, true);
   req["stop"] = stop;
+  req["stream_options"] = {{"include_usage", true}};
   const CompletionOutcome stopped = client.post("/v1/completions", req);
   ASSERT_TRUE(stopped.ok()) << stopped.error;
   EXPECT_EQ(stopped.finish_reason, "stop");
   EXPECT_EQ(full.text.find(stop), stopped.text.size());
   EXPECT_EQ(full.text.substr(0, stopped.text.size()), stopped.text);
+  // Usage counts the tokens through the one that completed the stop string,
+  // not those the engine made before the cancel reached it: the same count,
+  // streamed or not, as `generate` reports.
+  EXPECT_GT(stopped.completion_tokens, 0);
+  EXPECT_LT(stopped.completion_tokens, 16);
+  req["stream"] = false;
+  const CompletionOutcome whole = client.post("/v1/completions", req);
+  ASSERT_TRUE(whole.ok()) << whole.error;
+  EXPECT_EQ(whole.finish_reason, "stop");
+  EXPECT_EQ(whole.text, stopped.text);
+  EXPECT_EQ(whole.completion_tokens, stopped.completion_tokens);
+  int status = 0;
+  const std::string summary =
+      run_command(std::string(PARKLOCK_ENGINE_BIN) + " generate --model " + ModelFiles::get().model +
+                      " --prompt abc --max-tokens 16 --ignore-eos --stop '" + stop + "' 2>&1 >/dev/null",
+                  &status);
+  EXPECT_EQ(status, 0);
+  EXPECT_NE(summary.find("[" + std::to_string(whole.completion_tokens) + " tokens, finish: stop"),
+            std::string::npos)
+      << summary;
 }
 
 struct BadCase {

@@ -1,7 +1,7 @@
 // The server under load and abuse: 64 concurrent streaming clients with a
-// quarter hanging up mid-stream, overload (429), clients too slow to send
-// their requests, the /metrics scrape (promtool, counters), and the same
-// answers with parklock preloaded.
+// quarter hanging up mid-stream, a non-streaming client hanging up, overload
+// (429), clients too slow to send their requests, the /metrics scrape
+// (promtool, counters), and the same answers with parklock preloaded.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -40,13 +40,16 @@ int connect_to(const ServerProcess& server) {
   return fd;
 }
 
-// Polls /metrics (bounded) until nothing runs or waits and no KV block is in use.
-bool wait_until_idle(const ServerProcess& server, std::string* last) {
+// Polls /metrics (bounded) until nothing runs or waits and no KV block is in
+// use in `model`.
+bool wait_until_idle(const ServerProcess& server, std::string* last,
+                     const std::string& model = "tiny") {
+  const std::string label = "{model_name=\"" + model + "\"}";
   for (int i = 0; i < 300; ++i) {
     *last = scrape(server);
-    if (metric_value(*last, "parklock_engine_num_requests_running{model_name=\"tiny\"}") == 0 &&
-        metric_value(*last, "parklock_engine_num_requests_waiting{model_name=\"tiny\"}") == 0 &&
-        metric_value(*last, "parklock_engine_kv_cache_usage_perc{model_name=\"tiny\"}") == 0)
+    if (metric_value(*last, "parklock_engine_num_requests_running" + label) == 0 &&
+        metric_value(*last, "parklock_engine_num_requests_waiting" + label) == 0 &&
+        metric_value(*last, "parklock_engine_kv_cache_usage_perc" + label) == 0)
       return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -87,6 +90,46 @@ TEST(ServerLoad, SixtyFourClientsAQuarterHangUp) {
   EXPECT_LE(std::max(0.0, abort), kClients / 4);
   CompletionClient after(server.url());
   EXPECT_TRUE(after.post("/v1/completions", completion("tiny", "still here", 8, true)).ok());
+  EXPECT_EQ(server.stop(), 0);
+}
+
+// A non-streaming client is written nothing until its answer is whole, so
+// the server watches its connection while the request runs: a client that
+// hangs up has its request cancelled and its KV blocks freed long before
+// the 2000 tokens it asked for (about a second on the small model) are done.
+TEST(ServerLoad, NonStreamingClientThatHangsUpIsCancelled) {
+  ServerProcess server({"--config", "small"});
+  constexpr int kMaxTokens = 2000;
+  const std::string body = completion("small", "x", kMaxTokens, false).dump();
+  const std::string request = "POST /v1/completions HTTP/1.1\r\nHost: x\r\n"
+                              "Content-Type: application/json\r\nContent-Length: " +
+                              std::to_string(body.size()) + "\r\n\r\n" + body;
+  const int fd = connect_to(server);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(request.size()));
+  const std::string running = "parklock_engine_num_requests_running{model_name=\"small\"}";
+  bool seen_running = false;
+  for (int i = 0; i < 500 && !seen_running; ++i) {
+    seen_running = metric_value(scrape(server), running) == 1;
+    if (!seen_running) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(seen_running) << "the request never started";
+  // Had the answer come already, hanging up now would prove nothing.
+  char byte;
+  ASSERT_LT(::recv(fd, &byte, 1, MSG_DONTWAIT), 0) << "the request finished before the hang-up";
+  ::close(fd);
+
+  std::string metrics;
+  ASSERT_TRUE(wait_until_idle(server, &metrics, "small")) << metrics;  // every KV block free
+  const std::string reason = "parklock_engine_request_success_total{model_name=\"small\",finished_reason=";
+  EXPECT_EQ(metric_value(metrics, reason + "\"abort\"}"), 1) << metrics;
+  EXPECT_LE(metric_value(metrics, reason + "\"length\"}"), 0) << metrics;
+  const double generated =
+      metric_value(metrics, "parklock_engine_generation_tokens_total{model_name=\"small\"}");
+  EXPECT_LT(generated, kMaxTokens) << metrics;
+  CompletionClient after(server.url());
+  EXPECT_TRUE(after.post("/v1/completions", completion("small", "still here", 8, false)).ok());
   EXPECT_EQ(server.stop(), 0);
 }
 

@@ -5,6 +5,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/serving/output_reader.h"
 #include "engine_test_util.h"
 
 namespace parklock::engine {
@@ -23,6 +24,19 @@ EngineConfig small_config() {
   c.scheduler.max_batch_tokens = 64;  // small, so long prompts are chunked
   c.scheduler.max_running = 32;
   return c;
+}
+
+// How many of `tokens`, decoded as they stream, first show `stop` (the
+// number of tokens a stop string lets through); tokens.size() + 1 if none.
+size_t tokens_until(const ByteTokenizer& tokenizer, const std::vector<int32_t>& tokens,
+                    const std::string& stop) {
+  Utf8StreamDecoder decoder(tokenizer);
+  std::string text;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    text += decoder.push(tokens[i]);
+    if (text.find(stop) != std::string::npos) return i + 1;
+  }
+  return tokens.size() + 1;
 }
 
 TEST(Engine, GreedyGenerationIsDeterministic) {
@@ -66,40 +80,86 @@ TEST(Engine, StreamedEventsMatchTheResult) {
   Engine engine(*model, small_config());
   Request r = greedy_request(prompt_tokens(12, 3), 30);
   std::vector<int32_t> callback_tokens;
-  r.on_token = [&](const TokenEvent& e) {
-    if (e.token != kNoToken) callback_tokens.push_back(e.token);
-  };
+  r.on_token = [&](const TokenEvent& e) { callback_tokens.push_back(e.token); };
   auto handle = engine.submit(r);
   std::vector<int32_t> tokens;
-  std::string text;
   TokenEvent e;
-  while (handle->next(&e)) {
-    if (e.token != kNoToken) tokens.push_back(e.token);
-    text += e.text;
-  }
+  while (handle->next(&e)) tokens.push_back(e.token);
   const RequestResult result = handle->wait();
   EXPECT_EQ(tokens, result.tokens);
   EXPECT_EQ(callback_tokens, result.tokens);
-  EXPECT_EQ(text, result.text);
+  EXPECT_TRUE(result.text.empty()) << "text is the consumer's (OutputReader)";
   EXPECT_GE(result.first_token_time, result.submit_time);
   EXPECT_GE(result.finish_time, result.first_token_time);
 }
 
-TEST(Engine, StopStringEndsTheOutputBeforeIt) {
+TEST(OutputReader, StreamedTextMatchesTheResult) {
+  auto model = tiny_model();
+  Engine engine(*model, small_config());
+  const Request r = greedy_request(prompt_tokens(12, 3), 30);
+  const RequestResult engine_only = engine.submit(r)->wait();
+  OutputReader reader(engine, r);
+  std::vector<int32_t> tokens;
+  std::string text;
+  OutputEvent e;
+  while (reader.next(&e)) {
+    if (e.token != kNoToken) tokens.push_back(e.token);
+    text += e.text;
+  }
+  const RequestResult result = reader.finish();
+  EXPECT_EQ(result.reason, FinishReason::kLength);
+  EXPECT_EQ(tokens, result.tokens);
+  EXPECT_EQ(result.tokens, engine_only.tokens);
+  EXPECT_EQ(text, result.text);
+  EXPECT_FALSE(result.text.empty());
+}
+
+TEST(OutputReader, StopStringEndsTheOutputBeforeIt) {
   auto model = tiny_model();
   Engine engine(*model, small_config());
   const Request plain = greedy_request(prompt_tokens(10, 4), 40);
-  const RequestResult full = engine.submit(plain)->wait();
+  const RequestResult full = OutputReader(engine, plain).finish();
   ASSERT_GE(full.text.size(), 12u);
   // Stop at a piece of the greedy output: the run ends right before its
   // first occurrence.
   const std::string stop = full.text.substr(8, 3);
   Request stopped = plain;
   stopped.sampling.stop = {stop};
-  const RequestResult r = engine.submit(stopped)->wait();
+  OutputReader reader(engine, stopped);
+  std::string streamed;
+  OutputEvent e;
+  while (reader.next(&e)) streamed += e.text;
+  const RequestResult r = reader.finish();
   EXPECT_EQ(r.reason, FinishReason::kStop);
   EXPECT_EQ(r.text, full.text.substr(0, full.text.find(stop)));
-  EXPECT_LT(r.tokens.size(), full.tokens.size());
+  EXPECT_EQ(streamed, r.text);
+  // The tokens end with the one that completed the stop string, whatever the
+  // engine generated before the cancel reached it.
+  ASSERT_LT(r.tokens.size(), full.tokens.size());
+  EXPECT_EQ(r.tokens, std::vector<int32_t>(full.tokens.begin(), full.tokens.begin() + r.tokens.size()));
+  EXPECT_EQ(tokens_until(engine.tokenizer(), full.tokens, stop), r.tokens.size());
+  // finish() returned after the engine dropped the cancelled sequence.
+  EXPECT_EQ(engine.stats().kv.free, engine.stats().kv.total);
+  EXPECT_EQ(engine.stats().running, 0);
+}
+
+TEST(OutputReader, StopStringCompletedByTheLastAllowedTokenIsAStop) {
+  // The engine ends the request for its length at the very token that
+  // completes the stop string: the reader reports the stop.
+  auto model = tiny_model();
+  Engine engine(*model, small_config());
+  const Request plain = greedy_request(prompt_tokens(10, 4), 40);
+  const RequestResult full = OutputReader(engine, plain).finish();
+  const std::string stop = full.text.substr(8, 3);
+  const size_t ends_at = tokens_until(engine.tokenizer(), full.tokens, stop);
+  ASSERT_LT(ends_at, full.tokens.size());
+  Request stopped = plain;
+  stopped.sampling.stop = {stop};
+  stopped.sampling.max_tokens = static_cast<int>(ends_at);
+  const RequestResult r = OutputReader(engine, stopped).finish();
+  EXPECT_EQ(r.reason, FinishReason::kStop);
+  EXPECT_EQ(r.tokens.size(), ends_at);
+  EXPECT_EQ(r.text, full.text.substr(0, full.text.find(stop)));
 }
 
 TEST(Engine, MaxTokensAndEos) {
