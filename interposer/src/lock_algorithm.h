@@ -31,7 +31,7 @@ class ContentionProbe;
 
 // Handed by an unlock to the thread it wakes, for every lock here.
 inline constexpr UnparkToken kTokenRetry = 0;    // the lock was released: race for it
-inline constexpr UnparkToken kTokenHandoff = 1;  // the lock is already yours
+inline constexpr UnparkToken kTokenHandoff = kHandoffToken;  // the lock is already yours
 // The lock was released with its parked bit cleared although other threads
 // are still queued: race for it, and set the bit again once you hold it (or
 // when you park again). For a lock whose free state must be all-zero.

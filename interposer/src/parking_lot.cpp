@@ -53,6 +53,11 @@ struct ThreadData {
   // only; unparkers read it on the next record, see is_superseded).
   std::atomic<bool> in_park{false};
   uint8_t index = 0;  // in t_records; set by the owner before it queues the record
+  // Parked with Revalidate::kPeriodically (set by the owner before it queues).
+  bool revalidates = false;
+  // Handed a lock through its bucket's unclaimed-handoff slot: it must claim
+  // it there. Written by the unparker under the bucket lock before the wake-up.
+  bool handoff_tracked = false;
 };
 
 // Each park in progress on a thread takes one record: a signal handler that
@@ -90,6 +95,12 @@ struct ThreadQueue {
 // false-share their bucket lock.
 struct alignas(64) Bucket : ThreadQueue {  // the queue is guarded by `lock`
   WordLock lock;
+  // A lock handed to a thread that has not claimed it yet (claim_handoff),
+  // one per bucket; guarded by `lock`. A handoff left unclaimed too long
+  // passes to another waiter on the key (see sleep_revalidating).
+  ThreadData* handoff_to = nullptr;
+  const void* handoff_key = nullptr;
+  uint64_t handoff_at_ns = 0;
 
   void push(ThreadData* td) {
     ThreadQueue::push(td);
@@ -430,6 +441,7 @@ void reset_parking_lot_after_fork() {
     for (size_t i = 0; i < table->num_buckets; ++i) {
       table->buckets[i].lock.reset_after_fork();
       table->buckets[i].head = table->buckets[i].tail = nullptr;
+      table->buckets[i].handoff_to = nullptr;
     }
   }
   g_exit_key_lock.reset_after_fork();
@@ -491,6 +503,25 @@ Deadline sooner_of(const Deadline& deadline, uint64_t interval_ns, timespec* sto
   return Deadline::on(clock, storage);
 }
 
+// A handoff to a thread that does not claim it within this time goes to
+// another waiter on the same key. Its recipient is normally running within
+// microseconds; one that never claims it left its wait by siglongjmp out of
+// a signal handler, and the lock would otherwise stay held by nobody. A
+// recipient that was merely slow finds the handoff gone and waits again.
+constexpr uint64_t kUnclaimedHandoffNs = 100'000'000;
+
+// Under the bucket lock, on a re-check of `td` (still queued on `key`):
+// takes over the lock of a handoff on `key` left unclaimed too long. The
+// caller then leaves the queue holding the lock.
+bool take_over_unclaimed_handoff(Bucket& bucket, ThreadData* td, const void* key) {
+  if (bucket.handoff_to == nullptr || bucket.handoff_key != key ||
+      monotonic_ns() - bucket.handoff_at_ns < kUnclaimedHandoffNs)
+    return false;
+  bucket.handoff_to = nullptr;
+  td->unpark_token = kHandoffToken;
+  return true;
+}
+
 // Revalidate::kPeriodically's sleep. Returns kUnparked, kTimedOut (the
 // deadline passed: the caller leaves the queue as after any time-out), or
 // kNoLongerValid (the thread has left the queue).
@@ -503,9 +534,17 @@ ParkResult sleep_revalidating(ThreadData* td, const void* key, FunctionRef<bool(
     if (td->parker.park_until(nap)) return ParkResult::kUnparked;
     if (nap.at != &storage) return ParkResult::kTimedOut;
     Bucket& bucket = lock_own_bucket(td);
-    // validate() speaks of `key`'s lock: a thread moved to another key sleeps on.
-    const bool stays = td->parker.was_unparked() ||
-                       td->key.load(std::memory_order_relaxed) != key || validate();
+    if (td->parker.was_unparked() || td->key.load(std::memory_order_relaxed) != key) {
+      // Woken meanwhile, or moved to a key validate() does not speak of.
+      bucket.lock.unlock();
+      continue;
+    }
+    if (take_over_unclaimed_handoff(bucket, td, key)) {
+      *others_queued = remove_from_queue(bucket, td, timed_out);
+      bucket.lock.unlock();
+      return ParkResult::kUnparked;
+    }
+    const bool stays = validate();
     if (!stays) *others_queued = remove_from_queue(bucket, td, timed_out);
     bucket.lock.unlock();
     if (!stays) return ParkResult::kNoLongerValid;
@@ -578,6 +617,17 @@ ParkOutcome park_without_record(const void* key, FunctionRef<bool()> validate,
   return outcome;
 }
 
+// After a wake-up with a tracked handoff: takes it out of the bucket's slot,
+// or, if another waiter took it over meanwhile (take_over_unclaimed_handoff),
+// turns it into a plain wake-up: the lock is not ours, race for it.
+void claim_handoff(ThreadData* td) {
+  Bucket& bucket = lock_own_bucket(td);
+  if (bucket.handoff_to == td) bucket.handoff_to = nullptr;
+  else td->unpark_token = kDefaultUnparkToken;
+  td->handoff_tracked = false;
+  bucket.lock.unlock();
+}
+
 }  // namespace
 
 ParkOutcome park(const void* key, FunctionRef<bool()> validate, FunctionRef<void()> before_sleep,
@@ -600,6 +650,7 @@ ParkOutcome park(const void* key, FunctionRef<bool()> validate, FunctionRef<void
     td->key.store(key, std::memory_order_relaxed);
     td->park_token = park_token;
     td->unpark_token = kDefaultUnparkToken;
+    td->revalidates = revalidate == Revalidate::kPeriodically && !on_cancel;
     td->parked_at_ns = td->charged_ns = monotonic_ns();
     td->parker.prepare_park();
     bucket.push(td);
@@ -625,6 +676,7 @@ ParkOutcome park(const void* key, FunctionRef<bool()> validate, FunctionRef<void
     result = ParkResult::kUnparked;
   // Both written under the bucket lock by whoever last moved us; an unpark
   // publishes them before our wake-up, leave_queue read them under the lock.
+  if (result == ParkResult::kUnparked && td->handoff_tracked) claim_handoff(td);
   ParkOutcome outcome{result,
                       result == ParkResult::kUnparked ? td->unpark_token : kDefaultUnparkToken};
   outcome.others_queued = result != ParkResult::kUnparked && others_queued;
@@ -657,10 +709,21 @@ UnparkResult unpark_one(const void* key, FunctionRef<UnparkToken(UnparkResult)> 
   if (chosen) {
     const uint64_t now = monotonic_ns();
     result.unparked_threads = 1;
-    result.be_fair = now - chosen->parked_at_ns >= kFairnessIntervalNs;
+    // A thread that re-checks can have a handoff taken over if it never
+    // claims it, which needs the bucket's one slot: while that is taken,
+    // its lock is released instead (the thread races for it).
+    const bool trackable = !chosen->revalidates || bucket.handoff_to == nullptr;
+    result.be_fair = trackable && now - chosen->parked_at_ns >= kFairnessIntervalNs;
     if (g_wait_accounting.load(std::memory_order_relaxed))
       result.waited_ns = charge(chosen, now) + charge_queued(bucket, key, now);
-    woken.add(chosen, callback(result));
+    const UnparkToken token = callback(result);
+    if (token == kHandoffToken && chosen->revalidates) {
+      bucket.handoff_to = chosen;
+      bucket.handoff_key = key;
+      bucket.handoff_at_ns = now;
+      chosen->handoff_tracked = true;
+    }
+    woken.add(chosen, token);
   } else {
     callback(result);
   }

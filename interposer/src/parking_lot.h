@@ -37,6 +37,12 @@ using UnparkToken = uintptr_t;
 
 inline constexpr ParkToken kDefaultParkToken = 0;
 inline constexpr UnparkToken kDefaultUnparkToken = 0;
+// The token by which an unpark_one hands a lock to the woken thread. When
+// that thread parked with Revalidate::kPeriodically, the handoff is tracked:
+// left unclaimed for 100 ms (its thread jumped out of the wait), it passes
+// to another waiter of the key at that one's next re-check, and a late
+// claimant is told kDefaultUnparkToken instead.
+inline constexpr UnparkToken kHandoffToken = 1;
 
 // An absolute time on a given clock, or forever. Only CLOCK_REALTIME and
 // CLOCK_MONOTONIC are accepted by park(); callers validate first.

@@ -213,7 +213,42 @@ TEST_P(SignalsAndWaits, SiglongjmpOutOfALockWaitThenTheThreadExits) {
   EXPECT_TRUE(got_it.load());
 }
 
-// The thread that jumped out waits for the mutex again itself.
+// The thread that jumped out runs on without waiting again, so its
+// abandoned wait is still queued, first in line and parked past the
+// fairness interval: the unlock hands the mutex to it. The thread behind it
+// must still get the mutex (the unclaimed handoff passes on to it).
+TEST_P(SignalsAndWaits, SiglongjmpOutOfALockWaitThenTheThreadRunsOn) {
+  Watchdog watchdog("SiglongjmpOutOfALockWaitThenTheThreadRunsOn", std::chrono::seconds(60));
+  EscapeHandler handler;
+  TestMutex m(api(), Kind::kNormal);
+  ASSERT_EQ(api().mutex_lock(m.get()), 0);
+  std::atomic<bool> jumped{false}, done{false}, escaped{false};
+  std::thread jumper([&] {
+    escaped = JumpOutOfALockWait(api(), m.get(), [&] {
+      jumped = true;
+      while (!done.load()) sleep_ms(1);  // running, never in a lock call
+    });
+  });
+  while (!jumped.load()) std::this_thread::yield();
+  std::atomic<pid_t> tid{0};
+  std::atomic<bool> got_it{false};
+  std::thread next([&] {
+    tid = gettid();
+    api().mutex_lock(m.get());
+    got_it = true;
+    api().mutex_unlock(m.get());
+  });
+  while (tid.load() == 0) std::this_thread::yield();
+  wait_until_sleeping(tid.load(), 5);  // and past the fairness interval
+  EXPECT_EQ(api().mutex_unlock(m.get()), 0);
+  next.join();
+  EXPECT_TRUE(got_it.load());
+  done = true;
+  jumper.join();
+  EXPECT_TRUE(escaped.load());
+}
+
+// The thread that jumped out waits for the mutex again itself.// The thread that jumped out waits for the mutex again itself.
 TEST_P(SignalsAndWaits, SiglongjmpOutOfALockWaitThenTheThreadWaitsAgain) {
   Watchdog watchdog("SiglongjmpOutOfALockWaitThenTheThreadWaitsAgain", std::chrono::seconds(60));
   EscapeHandler handler;
