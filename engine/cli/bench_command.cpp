@@ -115,7 +115,7 @@ int run_bench(int argc, char** argv) {
                      " is longer than --prompt-len " + std::to_string(p.prompt_len));
   const EngineConfig config = engine_config(engine_options);
 
-  auto model = load_model(source);
+  auto model = load_model(source, resolve_device(app, engine_options.device));
   Engine engine(*model, config);
   std::vector<ClientLog> logs(p.clients);
   std::vector<std::thread> clients;
@@ -155,6 +155,7 @@ int run_bench(int argc, char** argv) {
   if (json) {
     const Json out = {
         {"model", model_description(source)},
+        {"device", engine.backend_name()},
         {"clients", p.clients},
         {"requests", p.requests},
         {"prompt_len", p.prompt_len},
@@ -184,7 +185,8 @@ int run_bench(int argc, char** argv) {
     std::printf("%s\n", out.dump().c_str());
   } else {
     std::printf("parklock-engine bench\n");
-    std::printf("  model    %s\n", model_description(source).c_str());
+    std::printf("  model    %s (%s)\n", model_description(source).c_str(),
+                std::string(engine.backend_name()).c_str());
     std::printf("  load     %d clients, %d requests, prompt %d tokens (%d shared), %d output tokens, %s\n",
                 p.clients, p.requests, p.prompt_len, p.shared_prefix, p.max_tokens,
                 p.temperature > 0 ? "sampled" : "greedy");

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "engine/cli/command_line.h"
-#include "engine/model/model.h"
+#include "engine/model/backend_select.h"
 #include "engine/serving/engine.h"
 #include "engine/serving/output_reader.h"
 
@@ -25,14 +25,16 @@ struct ModelSource {
   uint64_t weights_seed = 1;
 };
 void add_model_source_options(CLI::App& app, ModelSource& source);
-// Throws UsageError unless exactly one of path and config is set.
-std::unique_ptr<Model> load_model(const ModelSource& source);
+// The model on the backend of `device` (resolved: kCpu or kCuda). Throws
+// UsageError unless exactly one of path and config is set.
+std::unique_ptr<ModelBackend> load_model(const ModelSource& source, Device device);
 std::string model_description(const ModelSource& source);
 // Throws UsageError for an unknown shape name.
 ModelConfig model_config_by_name(const std::string& name);
 
-// How each engine is sized, and the CPU threads it computes with.
+// What each engine computes on and how it is sized.
 struct EngineOptions {
+  Device device = Device::kAuto;     // --device auto|cuda|cpu
   int block_size = 16;
   int kv_blocks = 2048;
   int max_batch_tokens = 256;
@@ -43,5 +45,9 @@ struct EngineOptions {
 void add_engine_options(CLI::App& app, EngineOptions& options);
 // Also applies the process-wide GEMM thread count.
 EngineConfig engine_config(const EngineOptions& options);
+// Resolves --device (once per command, before any weights are read) and
+// prints the choice on stderr in one line. Throws UsageError (exit 2) when
+// --device cuda cannot be honoured.
+Device resolve_device(const CLI::App& app, Device requested);
 
 }  // namespace parklock::engine::cli

@@ -37,7 +37,7 @@ int run_generate(int argc, char** argv) {
   s.seed = seed;
 
   const EngineConfig config = engine_config(engine_options);
-  auto model = load_model(source);
+  auto model = load_model(source, resolve_device(app, engine_options.device));
   Engine engine(*model, config);
   request.prompt = engine.tokenizer().encode(prompt, /*add_bos=*/true);
   if (!lora.empty()) {

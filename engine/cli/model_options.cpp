@@ -1,3 +1,6 @@
+#include <cstdio>
+#include <map>
+
 #include "engine/cli/commands.h"
 #include "kernels/cpu/gemm.h"
 
@@ -22,11 +25,11 @@ ModelConfig model_config_by_name(const std::string& name) {
   }
 }
 
-std::unique_ptr<Model> load_model(const ModelSource& source) {
+std::unique_ptr<ModelBackend> load_model(const ModelSource& source, Device device) {
   if (source.path.empty() == source.config.empty())
     throw UsageError("give exactly one of --model PATH or --config NAME");
-  if (!source.path.empty()) return Model::load(source.path);
-  return Model::random(model_config_by_name(source.config), source.weights_seed);
+  if (!source.path.empty()) return make_backend(device, LoadedModel::from_checkpoint(source.path));
+  return make_backend(device, LoadedModel::synthetic(model_config_by_name(source.config), source.weights_seed));
 }
 
 std::string model_description(const ModelSource& source) {
@@ -35,6 +38,13 @@ std::string model_description(const ModelSource& source) {
 }
 
 void add_engine_options(CLI::App& app, EngineOptions& o) {
+  const std::map<std::string, Device> devices{
+      {"auto", Device::kAuto}, {"cpu", Device::kCpu}, {"cuda", Device::kCuda}};
+  app.add_option("--device", o.device,
+                 "backend: auto (the GPU when CUDA support is built in and a device is usable, "
+                 "else the CPU), cuda or cpu")
+      ->transform(CLI::CheckedTransformer(devices, CLI::ignore_case))
+      ->default_str("auto");
   app.add_option("--block-size", o.block_size, "token positions per KV block")
       ->check(CLI::Range(1, 4096))->capture_default_str();
   app.add_option("--kv-blocks", o.kv_blocks, "KV blocks in the pool")
@@ -44,7 +54,7 @@ void add_engine_options(CLI::App& app, EngineOptions& o) {
   app.add_option("--max-running", o.max_running, "sequences in the running batch")
       ->check(CLI::Range(1, 1 << 16))->capture_default_str();
   app.add_option("--threads", o.threads,
-                 "compute threads of each forward pass (per-layer barriers between them)")
+                 "CPU backend: compute threads of each forward pass (per-layer barriers between them)")
       ->check(CLI::Range(1, 256))->capture_default_str();
   app.add_option("--gemm-threads", o.gemm_threads,
                  "OpenBLAS threads per GEMM (default: 1 with --threads > 1, else OpenBLAS's choice)")
@@ -66,6 +76,18 @@ EngineConfig engine_config(const EngineOptions& o) {
   else if (o.threads > 1)
     kernels::cpu::set_gemm_threads(1);
   return c;
+}
+
+Device resolve_device(const CLI::App& app, Device requested) {
+  DeviceChoice choice;
+  try {
+    choice = choose_device(requested);
+  } catch (const DeviceUnavailable& e) {
+    throw UsageError(e.what());
+  }
+  std::fprintf(stderr, "parklock-engine %s: device %s (%s)\n", app.get_name().c_str(),
+               device_name(choice.device), choice.reason.c_str());
+  return choice.device;
 }
 
 }  // namespace parklock::engine::cli

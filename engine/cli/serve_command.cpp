@@ -123,6 +123,7 @@ int run_serve(int argc, char** argv) {
   for (const auto& m : model_args) models.push_back(parse_named_path(m, "--model", false));
   for (const auto& l : lora_args) loras.push_back(parse_named_path(l, "--lora", true));
   const EngineConfig config = engine_config(engine_options);
+  const Device device = resolve_device(app, engine_options.device);
 
   const int stop_pipe = install_stop_signals();
   server::ModelRouter router;
@@ -135,9 +136,11 @@ int run_serve(int argc, char** argv) {
     http_thread.join();
   };
   try {
-    for (const NamedPath& m : models) router.add_model(m.name, Model::load(m.path), config);
+    for (const NamedPath& m : models)
+      router.add_model(m.name, make_backend(device, LoadedModel::from_checkpoint(m.path)), config);
     if (!config_name.empty())
-      router.add_model(config_name, Model::random(model_config_by_name(config_name), weights_seed),
+      router.add_model(config_name,
+                       make_backend(device, LoadedModel::synthetic(model_config_by_name(config_name), weights_seed)),
                        config);
     const std::string first = models.empty() ? config_name : models.front().name;
     for (const NamedPath& l : loras) router.add_lora(l.name, l.base.empty() ? first : l.base, l.path);

@@ -65,7 +65,7 @@ int run(int argc, char** argv) {
 
   const int block_size = 16;
   const int blocks_per_seq = (context + decode_steps + block_size - 1) / block_size;
-  model->allocate_kv(batch * blocks_per_seq, block_size);
+  model->allocate_kv({.num_blocks = batch * blocks_per_seq, .block_size = block_size});
   std::vector<std::vector<int32_t>> tables(batch), tokens(batch);
   for (int s = 0; s < batch; ++s) {
     for (int b = 0; b < blocks_per_seq; ++b) tables[s].push_back(s * blocks_per_seq + b);

@@ -31,7 +31,7 @@ struct ForwardPlan {
   int max_context = 0;              // longest start_pos + num_tokens
 
   // Validates every step against the model and the cache (throws
-  // std::invalid_argument / std::logic_error, see Model::forward) and fills
+  // std::invalid_argument / std::logic_error, see ModelBackend::forward) and fills
   // the plan.
   void build(std::span<const SeqStep> steps, const ModelConfig& config, const PagedKvCache& kv,
              bool have_logits_buffer);

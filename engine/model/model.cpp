@@ -1,10 +1,9 @@
 #include "engine/model/model.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "engine/model/lora_apply.h"
-#include "engine/model/safetensors.h"
-#include "engine/model/synthetic_weights.h"
 #include "kernels/cpu/embedding.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/paged_attention.h"
@@ -23,33 +22,25 @@ constexpr int kColumnAlign = 16;
 
 }  // namespace
 
-Model::Model(const ModelConfig& config, ModelWeights weights)
-    : config_(config), weights_(std::move(weights)), pool_(std::make_unique<ComputePool>(1)) {}
+Model::Model(LoadedModel model)
+    : config_(model.config), weights_(std::move(model.weights)), pool_(std::make_unique<ComputePool>(1)) {}
 
 Model::~Model() = default;
 
 std::unique_ptr<Model> Model::load(const std::string& path) {
-  auto file = std::make_shared<const SafetensorsFile>(path);
-  ModelConfig config;
-  try {
-    config = ModelConfig::from_metadata(file->metadata());
-  } catch (const std::invalid_argument& e) {
-    throw std::invalid_argument(path + ": " + e.what());
-  }
-  return std::unique_ptr<Model>(new Model(config, ModelWeights::load(std::move(file), config)));
+  return std::make_unique<Model>(LoadedModel::from_checkpoint(path));
 }
 
 std::unique_ptr<Model> Model::random(const ModelConfig& config, uint64_t seed) {
-  auto source = std::make_shared<const SyntheticWeights>(config, seed);
-  return std::unique_ptr<Model>(new Model(config, ModelWeights::load(std::move(source), config)));
+  return std::make_unique<Model>(LoadedModel::synthetic(config, seed));
 }
 
 void Model::set_compute_threads(int threads) {
   if (threads != pool_->size()) pool_ = std::make_unique<ComputePool>(threads);
 }
 
-void Model::allocate_kv(int num_blocks, int block_size) {
-  kv_.allocate(config_, num_blocks, block_size);
+void Model::allocate_kv(const KvPoolConfig& pool) {
+  kv_.allocate(config_, pool.num_blocks, pool.block_size);
 }
 
 void Model::copy_kv_block(int src_block, int dst_block) { kv_.copy_block(src_block, dst_block); }

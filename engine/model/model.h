@@ -1,11 +1,7 @@
-// The CPU Llama decoder of the bundled engine: the interface the serving
-// side (scheduler, block manager, sampler) drives.
-//
-// Threads: a Model is not internally synchronised. forward(), allocate_kv(),
-// copy_kv_block() and set_compute_threads() must be called by one engine
-// thread at a time (the thread that runs the step loop); they reuse
-// per-model scratch buffers and write the KV cache. config() and
-// block_size() may be read from any thread once allocate_kv() has returned.
+// The CPU backend of the bundled engine: the Llama decoder in fp32 on the
+// kernels of kernels/cpu, with LoRA. The contract of each method, threads
+// included, is ModelBackend's (model_backend.h); forward() reuses
+// per-model scratch buffers, hence one caller at a time.
 // Inside forward(), each layer's work is split over the model's compute pool
 // (compute_pool.h); each GEMM may further use OpenBLAS's own threads
 // (kernels/cpu/gemm.h, set_gemm_threads), which is only useful with a pool of 1.
@@ -19,61 +15,44 @@
 #include "engine/model/compute_pool.h"
 #include "engine/model/forward_plan.h"
 #include "engine/model/kv_cache.h"
+#include "engine/model/loaded_model.h"
 #include "engine/model/lora_adapter.h"
-#include "engine/model/model_config.h"
-#include "engine/model/model_weights.h"
-#include "engine/model/seq_step.h"
+#include "engine/model/model_backend.h"
 
 namespace parklock::engine {
 
-class Model {
+class Model final : public ModelBackend {
  public:
-  // Reads a safetensors checkpoint (Hugging Face Llama tensor names, any of
-  // F32/F16/BF16) whose __metadata__ holds the config (model_config.h).
-  // Throws SafetensorsError / std::runtime_error / std::invalid_argument
-  // naming the file and the problem.
+  explicit Model(LoadedModel model);
+  // LoadedModel::from_checkpoint / synthetic, as a CPU model.
   static std::unique_ptr<Model> load(const std::string& safetensors_path);
-  // The same weights write_synthetic_model(path, config, seed) would store.
   static std::unique_ptr<Model> random(const ModelConfig& config, uint64_t seed);
 
-  ~Model();
+  ~Model() override;
 
-  const ModelConfig& config() const { return config_; }
+  std::string_view name() const override { return "cpu"; }
+  const ModelConfig& config() const override { return config_; }
+  bool supports_lora() const override { return true; }
   // Bytes of weights held in process memory beyond the checkpoint's
   // mapping (F16/BF16 conversions, synthetic weights).
   size_t owned_weight_bytes() const { return weights_.owned_bytes(); }
 
-  // Threads that compute each forward pass (1 = the caller alone, the default).
-  void set_compute_threads(int threads);
+  // 1 = the caller alone, the default.
+  void set_compute_threads(int threads) override;
   int compute_threads() const { return pool_->size(); }
 
-  // (Re)allocates the paged KV storage, zeroed: fp32 [layer][block][kv_head][slot][D].
-  // Forgets all cached keys and values.
-  void allocate_kv(int num_blocks, int block_size);
-  int block_size() const { return kv_.block_size(); }
-  int num_kv_blocks() const { return kv_.num_blocks(); }
+  // fp32 [layer][block][kv_head][slot][D]; the step bounds are not needed.
+  void allocate_kv(const KvPoolConfig& pool) override;
+  int block_size() const override { return kv_.block_size(); }
+  int num_kv_blocks() const override { return kv_.num_blocks(); }
 
-  // Runs all steps as one batch: the GEMMs see the concatenated tokens of
-  // every step; attention runs per sequence over its own blocks. Each step
-  // writes the keys/values of its new tokens into its block table's slots
-  // and attends causally over positions [0, start_pos + i]. Steps must not
-  // write the same physical slots (shared prefix blocks are read-only;
-  // copy_kv_block first). Writes vocab_size floats per step with
-  // want_logits, in step order, to logits (which may be null when no step
-  // wants logits). Throws std::invalid_argument for a malformed step
-  // (token outside the vocabulary, block table too short or with ids
-  // outside the cache, positions past max_positions, an adapter for another
-  // model shape) and std::logic_error before allocate_kv(); nothing is
-  // written to the KV cache then.
-  void forward(std::span<const SeqStep> steps, float* logits);
-
-  // Copies every layer's keys and values of block src to block dst
-  // (copy-on-write of a shared prefix block). Throws std::out_of_range.
-  void copy_kv_block(int src_block, int dst_block);
+  // The GEMMs see the concatenated tokens of every step; attention runs per
+  // sequence over its own blocks; LoRA deltas per run of rows that share an
+  // adapter (one for another model shape is a malformed step).
+  void forward(std::span<const SeqStep> steps, float* logits) override;
+  void copy_kv_block(int src_block, int dst_block) override;
 
  private:
-  Model(const ModelConfig& config, ModelWeights weights);
-
   // One linear layer, its output columns split over the pool.
   struct LinearJob {
     const float* in = nullptr;      // [T, in_features]

@@ -1,4 +1,4 @@
-// One sequence's part of a forward step (see Model::forward).
+// One sequence's part of a forward step (see ModelBackend::forward).
 #pragma once
 
 #include <cstdint>

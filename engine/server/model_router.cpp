@@ -10,7 +10,7 @@ namespace parklock::engine::server {
 
 ModelRouter::ModelRouter() { PARKLOCK_SET_NAME(&mu_, "model_router"); }
 
-void ModelRouter::add_model(const std::string& name, std::unique_ptr<Model> model,
+void ModelRouter::add_model(const std::string& name, std::unique_ptr<ModelBackend> model,
                             const EngineConfig& config) {
   if (name.empty()) throw std::invalid_argument("a model name must not be empty");
   if (find(name)) throw std::invalid_argument("model name '" + name + "' is given twice");
@@ -31,8 +31,12 @@ void ModelRouter::add_lora(const std::string& name, const std::string& base,
   if (!base_route || !base_route->adapter.empty())
     throw std::invalid_argument("LoRA '" + name + "': no base model named '" + base + "'");
   if (find(name)) throw std::invalid_argument("model name '" + name + "' is given twice");
-  // Read the file before taking the lock: lookups must not wait on disk.
   ServedModel& served = *base_route->base;
+  if (!served.model->supports_lora())
+    throw std::invalid_argument("LoRA '" + name + "': model '" + base + "' runs on the " +
+                                std::string(served.model->name()) +
+                                " backend, which cannot apply LoRA adapters (serve it with --device cpu)");
+  // Read the file before taking the lock: lookups must not wait on disk.
   served.engine->adapters().load(name, path, served.model->config());
   std::unique_lock lock(mu_);
   routes_[name] = Route{name, base_route->base, name};

@@ -1,6 +1,6 @@
 // The models a server offers, by the name clients put in "model".
 //
-// A name is either a base model (its own Model and Engine) or a LoRA
+// A name is either a base model (its own backend and Engine) or a LoRA
 // adapter on one, as in vLLM: requests for the adapter's name run on the
 // base model's engine with that adapter. Names are added while the server
 // starts (loading) and read by every request: the map is guarded by a
@@ -15,7 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "engine/model/model.h"
+#include "engine/model/model_backend.h"
 #include "engine/serving/engine.h"
 #include "engine/server/engine_metrics.h"
 
@@ -24,7 +24,7 @@ namespace parklock::engine::server {
 // One base model and the engine that serves it (and its adapters).
 struct ServedModel {
   std::string name;
-  std::unique_ptr<Model> model;
+  std::unique_ptr<ModelBackend> model;
   std::unique_ptr<Engine> engine;  // after `model`: destroyed first
   EngineConfig config;
   std::atomic<int> in_flight{0};  // requests admitted and not yet answered
@@ -45,7 +45,7 @@ class ModelRouter {
 
   // Starts an engine for `model` under `name`. Throws std::invalid_argument
   // for a name already taken.
-  void add_model(const std::string& name, std::unique_ptr<Model> model, const EngineConfig& config);
+  void add_model(const std::string& name, std::unique_ptr<ModelBackend> model, const EngineConfig& config);
   // Loads a LoRA adapter for base model `base` and serves it as `name`.
   void add_lora(const std::string& name, const std::string& base, const std::string& path);
 

@@ -21,7 +21,7 @@ uint64_t seed_from_id(uint64_t id) {
 
 }  // namespace
 
-Engine::Engine(Model& model, const EngineConfig& config)
+Engine::Engine(ModelBackend& model, const EngineConfig& config)
     : model_(model),
       model_config_(model.config()),
       config_(config),
@@ -31,7 +31,10 @@ Engine::Engine(Model& model, const EngineConfig& config)
   PARKLOCK_SET_NAME(&queue_mu_.native(), "request_queue");
   PARKLOCK_SET_NAME(&queue_cv_, "request_queue_cv");
   model_.set_compute_threads(config_.compute_threads);
-  model_.allocate_kv(config_.num_kv_blocks, config_.block_size);
+  model_.allocate_kv({.num_blocks = config_.num_kv_blocks,
+                      .block_size = config_.block_size,
+                      .max_step_sequences = config_.scheduler.max_running,
+                      .max_step_tokens = config_.scheduler.max_batch_tokens});
   loop_thread_ = std::thread([this] { loop(); });
 }
 
@@ -61,6 +64,11 @@ std::string Engine::validate(const Request& r) const {
   if (!(s.top_p > 0.0f && s.top_p <= 1.0f)) return "top_p must be in (0, 1]";
   if (!(s.temperature >= 0.0f)) return "temperature must be >= 0";
   if (!(s.repetition_penalty > 0.0f)) return "repetition_penalty must be > 0";
+  if (!r.adapter.empty() && !model_.supports_lora()) {
+    err << "LoRA adapter '" << r.adapter << "' requested, but the " << model_.name()
+        << " backend cannot apply LoRA adapters (serve adapters with --device cpu)";
+    return err.str();
+  }
   const long total = static_cast<long>(prompt_len) + s.max_tokens;
   if (total > model_config_.max_positions) {
     err << "prompt (" << prompt_len << " tokens) + max_tokens (" << s.max_tokens

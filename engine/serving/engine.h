@@ -1,12 +1,13 @@
 // The serving engine: a request API for many client threads in front of
-// one engine loop thread that runs continuous batching over a Model.
+// one engine loop thread that runs continuous batching over a model backend
+// (engine/model/model_backend.h: the CPU or the CUDA backend).
 //
 //   client threads                       engine loop thread
 //   --------------                       ------------------
 //   submit() -> validate, build    ---->  drain "request_queue" into the
 //     Sequence, push under                scheduler; drop cancelled; plan a
 //     "request_queue", notify             step (Scheduler); copy-on-write
-//   cancel() -> flag the stream           blocks; Model::forward; sample;
+//   cancel() -> flag the stream           blocks; backend forward; sample;
 //   handle->next()/wait() <-------------  stream token ids; finish at EOS
 //     (per-request stream)                or max_tokens
 //
@@ -15,7 +16,8 @@
 // OutputReader (output_reader.h) wraps the handle, and on a stop string
 // cancels the request (as vLLM's output processor does outside its engine
 // core). The loop sleeps on the request_queue condition variable when there
-// is nothing to do. The Model is used only by the loop (it allows one caller).
+// is nothing to do. The backend is used only by the loop (it allows one
+// caller).
 //
 // Named locks and their order (a thread holding one may take those to its
 // right, never the reverse): "request_queue" -> "running_set" ->
@@ -23,7 +25,7 @@
 // so are the per-request stream mutexes, which are left unnamed (names are
 // for long-lived locks: a name per request would fill the preload's name
 // table with labels of freed locks). "compute_pool" is taken by the loop and
-// the compute threads inside Model::forward, with nothing else held.
+// the CPU backend's compute threads inside its forward, with nothing else held.
 #pragma once
 
 #include <atomic>
@@ -37,7 +39,7 @@
 #include "engine/serving/adapter_registry.h"
 #include "engine/serving/kv_block_manager.h"
 #include "engine/model/byte_tokenizer.h"
-#include "engine/model/model.h"
+#include "engine/model/model_backend.h"
 #include "engine/serving/request.h"
 #include "engine/serving/request_stream.h"
 #include "engine/serving/sampler.h"
@@ -50,7 +52,7 @@ namespace parklock::engine {
 struct EngineConfig {
   int block_size = 16;       // token positions per KV block
   int num_kv_blocks = 1024;  // KV pool size; bounds running context tokens
-  int compute_threads = 1;   // threads of each forward pass (Model::set_compute_threads)
+  int compute_threads = 1;   // threads of each forward pass (ModelBackend::set_compute_threads)
   SchedulerConfig scheduler;
 };
 
@@ -68,17 +70,19 @@ struct EngineStats {
 
 class Engine {
  public:
-  // Allocates the model's KV cache and starts the loop thread. `model` must
-  // outlive the engine and must not be used by anyone else meanwhile.
-  Engine(Model& model, const EngineConfig& config);
+  // Allocates the backend's KV pool (sized for the scheduler's largest
+  // step) and starts the loop thread. `model` must outlive the engine and
+  // must not be used by anyone else meanwhile.
+  Engine(ModelBackend& model, const EngineConfig& config);
   // Cancels whatever is still queued or running, then joins the loop.
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
   // Thread-safe. Invalid requests (empty prompt, token out of range, too
-  // long for the model or the KV pool, unknown adapter, bad sampling
-  // settings) come back already finished with FinishReason::kError.
+  // long for the model or the KV pool, unknown adapter, an adapter on a
+  // backend without LoRA, bad sampling settings) come back already
+  // finished with FinishReason::kError.
   RequestHandle submit(Request request) EXCLUDES(queue_mu_);
 
   // Thread-safe. What submit() would reject `request` for, "" if nothing:
@@ -91,6 +95,7 @@ class Engine {
 
   AdapterRegistry& adapters() { return adapters_; }
   const ModelConfig& model_config() const { return model_config_; }
+  std::string_view backend_name() const { return model_.name(); }
   const ByteTokenizer& tokenizer() const { return tokenizer_; }
   EngineStats stats() const;
   // Read-only view of the KV bookkeeping (tests check its invariants).
@@ -112,7 +117,7 @@ class Engine {
     std::string error;
   };
 
-  Model& model_;
+  ModelBackend& model_;
   const ModelConfig model_config_;
   const EngineConfig config_;
   const ByteTokenizer tokenizer_;

@@ -1,7 +1,7 @@
 // Paged KV cache bookkeeping: which physical KV blocks each sequence uses.
 //
-// The model owns the KV memory (Model::allocate_kv); this class only hands
-// out block indices. A sequence's block table maps its logical block i
+// The model backend owns the KV memory (ModelBackend::allocate_kv); this
+// class only hands out block indices. A sequence's block table maps its logical block i
 // (token positions [i*block_size, (i+1)*block_size)) to a physical block.
 //
 // Prefix sharing: once every position of a block has been computed, the
@@ -39,8 +39,8 @@ struct KvBlockManagerConfig {
   int block_size = 0;  // token positions per block, > 0
 };
 
-// One block copy the caller must perform (Model::copy_kv_block) before the
-// next forward pass writes into `dst`.
+// One block copy the caller must perform (ModelBackend::copy_kv_block)
+// before the next forward pass writes into `dst`.
 struct BlockCopy {
   int src;
   int dst;

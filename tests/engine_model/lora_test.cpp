@@ -13,7 +13,7 @@ namespace parklock::engine::testing {
 namespace {
 
 std::vector<float> run(Model& model, const std::vector<int32_t>& tokens, const LoraAdapter* adapter) {
-  model.allocate_kv(8, 8);  // fresh cache each run
+  model.allocate_kv({.num_blocks = 8, .block_size = 8});  // fresh cache each run
   SeqState s{.tokens = tokens, .blocks = {3, 1, 6}};
   const SeqStep step = s.next(static_cast<int>(tokens.size()), adapter);
   std::vector<float> logits(model.config().vocab_size);
@@ -81,7 +81,7 @@ TEST(Lora, MixedAdaptersInOneBatch) {
   const LoraAdapter* adapters[] = {a.get(), nullptr, b.get(), a.get()};
 
   auto model = Model::random(c, 3);
-  model->allocate_kv(32, 8);
+  model->allocate_kv({.num_blocks = 32, .block_size = 8});
   std::vector<SeqState> seqs;
   std::vector<SeqStep> steps;
   for (int i = 0; i < 4; ++i)

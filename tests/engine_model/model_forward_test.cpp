@@ -38,7 +38,7 @@ TEST_P(ForwardVsReference, ChunkedPrefillThenDecode) {
   const ModelConfig c = GetParam().config;
   const uint64_t seed = 11;
   auto model = Model::random(c, seed);
-  model->allocate_kv(/*num_blocks=*/32, /*block_size=*/4);
+  model->allocate_kv({.num_blocks = 32, .block_size = 4});
   const SyntheticWeights weights(c, seed);
   const ReferenceModel reference(c, weights);
 
@@ -68,8 +68,8 @@ TEST(Forward, BatchedEqualsUnbatched) {
   const ModelConfig c = ModelConfig::tiny();
   auto batched = Model::random(c, 3);
   auto single = Model::random(c, 3);
-  batched->allocate_kv(64, 8);
-  single->allocate_kv(64, 8);
+  batched->allocate_kv({.num_blocks = 64, .block_size = 8});
+  single->allocate_kv({.num_blocks = 64, .block_size = 8});
   const SyntheticWeights weights(c, 3);
   const ReferenceModel reference(c, weights);
 
@@ -102,7 +102,7 @@ TEST(Forward, BatchedEqualsUnbatched) {
 TEST(Forward, LogitsOnlyForStepsThatWantThem) {
   const ModelConfig c = ModelConfig::tiny();
   auto model = Model::random(c, 4);
-  model->allocate_kv(16, 4);
+  model->allocate_kv({.num_blocks = 16, .block_size = 4});
   SeqState a{.tokens = random_tokens(5, c.vocab_size, 1), .blocks = {0, 1}};
   SeqState b{.tokens = random_tokens(6, c.vocab_size, 2), .blocks = {2, 3}};
   const SeqStep steps[] = {a.next(5, nullptr, false), b.next(6, nullptr, true)};
@@ -110,7 +110,7 @@ TEST(Forward, LogitsOnlyForStepsThatWantThem) {
   model->forward(steps, logits.data());
 
   auto fresh = Model::random(c, 4);
-  fresh->allocate_kv(16, 4);
+  fresh->allocate_kv({.num_blocks = 16, .block_size = 4});
   std::vector<float> expected(c.vocab_size);
   fresh->forward({&steps[1], 1}, expected.data());
   for (int v = 0; v < c.vocab_size; ++v) ASSERT_NEAR(logits[v], expected[v], 1e-5f);
@@ -121,7 +121,7 @@ TEST(Forward, LogitsOnlyForStepsThatWantThem) {
 TEST(Forward, OverwritesGarbageInLogitsBuffer) {
   const ModelConfig c = ModelConfig::tiny();
   auto model = Model::random(c, 4);
-  model->allocate_kv(4, 4);
+  model->allocate_kv({.num_blocks = 4, .block_size = 4});
   SeqState s{.tokens = random_tokens(3, c.vocab_size, 1), .blocks = {0}};
   std::vector<float> logits(c.vocab_size, std::nanf(""));
   for (int n : {2, 1}) {  // a two-row prefill, then a one-row decode (a different GEMM path)
@@ -140,8 +140,8 @@ TEST(Forward, LoadedCheckpointMatchesRandom) {
   auto loaded = Model::load(dir.file("m.safetensors"));
   auto random = Model::random(c, 21);
   EXPECT_EQ(loaded->config(), c);
-  loaded->allocate_kv(8, 16);
-  random->allocate_kv(8, 16);
+  loaded->allocate_kv({.num_blocks = 8, .block_size = 16});
+  random->allocate_kv({.num_blocks = 8, .block_size = 16});
   SeqState s{.tokens = random_tokens(20, c.vocab_size, 8), .blocks = {4, 2}};
   const SeqStep step = s.next(20);
   std::vector<float> a(c.vocab_size), b(c.vocab_size);
@@ -156,8 +156,8 @@ TEST(Forward, Bf16CheckpointIsCloseToF32) {
   write_synthetic_model(dir.file("m.safetensors"), c, 2, Dtype::kBF16);
   auto bf16 = Model::load(dir.file("m.safetensors"));
   auto f32 = Model::random(c, 2);
-  bf16->allocate_kv(4, 16);
-  f32->allocate_kv(4, 16);
+  bf16->allocate_kv({.num_blocks = 4, .block_size = 16});
+  f32->allocate_kv({.num_blocks = 4, .block_size = 16});
   SeqState s{.tokens = random_tokens(10, c.vocab_size, 8), .blocks = {0}};
   const SeqStep step = s.next(10);
   std::vector<float> a(c.vocab_size), b(c.vocab_size);
@@ -172,7 +172,7 @@ TEST(Forward, Bf16CheckpointIsCloseToF32) {
 TEST(Forward, CopyKvBlockPreservesContents) {
   const ModelConfig c = ModelConfig::tiny();
   auto model = Model::random(c, 6);
-  model->allocate_kv(8, 4);
+  model->allocate_kv({.num_blocks = 8, .block_size = 4});
   SeqState s{.tokens = random_tokens(9, c.vocab_size, 3), .blocks = {0, 1, 2}};
   const SeqStep prefill = s.next(8, nullptr, false);  // fills blocks 0 and 1
   model->forward({&prefill, 1}, nullptr);
@@ -199,7 +199,7 @@ TEST(Forward, RejectsMalformedSteps) {
   SeqState s{.tokens = {1, 2, 3, 4, 5}, .blocks = {0, 1}};
   SeqStep step = s.next(5);
   EXPECT_THROW(model->forward({&step, 1}, logits.data()), std::logic_error);  // no KV yet
-  model->allocate_kv(4, 2);
+  model->allocate_kv({.num_blocks = 4, .block_size = 2});
 
   auto expect_error = [&](SeqStep bad, const std::string& fragment) {
     try {
@@ -237,8 +237,8 @@ TEST(Forward, ComputePoolMatchesOneThread) {
   auto single = Model::random(c, 6);
   pooled->set_compute_threads(3);
   EXPECT_EQ(pooled->compute_threads(), 3);
-  pooled->allocate_kv(64, 8);
-  single->allocate_kv(64, 8);
+  pooled->allocate_kv({.num_blocks = 64, .block_size = 8});
+  single->allocate_kv({.num_blocks = 64, .block_size = 8});
   std::vector<SeqState> seqs;
   for (int i = 0; i < 5; ++i)
     seqs.push_back({.tokens = random_tokens(12 + 5 * i, c.vocab_size, 40 + i),
@@ -259,7 +259,7 @@ TEST(Forward, ComputePoolMatchesOneThread) {
 TEST(Forward, ComputePoolReportsErrors) {
   auto model = Model::random(ModelConfig::tiny(), 6);
   model->set_compute_threads(2);
-  model->allocate_kv(4, 4);
+  model->allocate_kv({.num_blocks = 4, .block_size = 4});
   SeqState s{.tokens = random_tokens(3, 259, 1), .blocks = {9}};  // block outside the cache
   const SeqStep step = s.next(3);
   std::vector<float> logits(259);
@@ -302,8 +302,8 @@ TEST(Forward, F32CheckpointInOtherOrderLoadsTheSame) {
   auto random = Model::random(c, 5);
   EXPECT_GT(sorted->owned_weight_bytes(), 0u);
   EXPECT_LT(sorted->owned_weight_bytes(), random->owned_weight_bytes());  // the rest is in place
-  sorted->allocate_kv(4, 16);
-  random->allocate_kv(4, 16);
+  sorted->allocate_kv({.num_blocks = 4, .block_size = 16});
+  random->allocate_kv({.num_blocks = 4, .block_size = 16});
   SeqState s{.tokens = random_tokens(12, c.vocab_size, 3), .blocks = {1}};
   const SeqStep step = s.next(12);
   std::vector<float> a(c.vocab_size), b(c.vocab_size);

@@ -17,7 +17,7 @@ TEST(ServingLoad, ThirtyTwoSequencesOfSixtyFourTokens) {
   const ModelConfig c = ModelConfig::tiny();
   constexpr int kSeqs = 32, kPrompt = 16, kTotal = 64, kBlock = 16;
   auto model = Model::random(c, 1);
-  model->allocate_kv(kSeqs * kTotal / kBlock, kBlock);
+  model->allocate_kv({.num_blocks = kSeqs * kTotal / kBlock, .block_size = kBlock});
   std::vector<SeqState> seqs;
   for (int i = 0; i < kSeqs; ++i)
     seqs.push_back({.tokens = random_tokens(kTotal, c.vocab_size, i),

@@ -66,7 +66,7 @@ TEST(CudaLlamaParity, PrefillThenDecodeMatchesCpuModel) {
   for (const auto& [name, config] : {std::pair{"tiny", engine::ModelConfig::tiny()}, std::pair{"small", small_gqa()}}) {
     const Checkpoint ck(config, 17, name);
     const int s = 5, blocks = 64, v = config.vocab_size;
-    ck.cpu->allocate_kv(blocks, s);
+    ck.cpu->allocate_kv({.num_blocks = blocks, .block_size = s});
     auto gpu = ck.gpu({.num_kv_blocks = blocks, .block_size = s, .max_batch = 8, .max_forward_tokens = 256});
     std::mt19937 rng(3);
     const std::vector<int32_t> tokens = random_tokens(60, v, rng);

@@ -1,0 +1,46 @@
+#include "engine/model/cuda_backend.h"
+
+#include <stdexcept>
+#include <string>
+
+#include "kernels/cuda/from_engine.h"
+
+namespace parklock::engine {
+
+namespace cuda = kernels::cuda;
+
+CudaBackend::CudaBackend(LoadedModel model) : model_(std::move(model)) {}
+
+CudaBackend::~CudaBackend() = default;
+
+void CudaBackend::allocate_kv(const KvPoolConfig& pool) {
+  if (pool.num_blocks <= 0 || pool.block_size <= 0 || pool.max_step_sequences <= 0 || pool.max_step_tokens <= 0)
+    throw std::invalid_argument("allocate_kv: every size must be positive");
+  llama_.reset();  // the old pool's device memory first
+  pool_ = {};
+  llama_ = std::make_unique<cuda::CudaLlama>(cuda::llama_shape(model_.config), cuda::llama_host_weights(model_.weights),
+                                             cuda::CudaLlamaOptions{.num_kv_blocks = pool.num_blocks,
+                                                                    .block_size = pool.block_size,
+                                                                    .max_batch = pool.max_step_sequences,
+                                                                    .max_forward_tokens = pool.max_step_tokens});
+  pool_ = pool;
+}
+
+void CudaBackend::forward(std::span<const SeqStep> steps, float* logits) {
+  if (!llama_) throw std::logic_error("forward: allocate_kv() has not been called");
+  inputs_.clear();
+  for (size_t s = 0; s < steps.size(); ++s) {
+    if (steps[s].adapter != nullptr)
+      throw std::invalid_argument("forward: step " + std::to_string(s) +
+                                  ": the cuda backend cannot apply LoRA adapters");
+    inputs_.push_back(cuda::seq_input(steps[s]));
+  }
+  llama_->forward(inputs_, logits);
+}
+
+void CudaBackend::copy_kv_block(int src_block, int dst_block) {
+  if (!llama_) throw std::logic_error("copy_kv_block: allocate_kv() has not been called");
+  llama_->copy_kv_block(src_block, dst_block);
+}
+
+}  // namespace parklock::engine
