@@ -34,7 +34,7 @@ ModelConfig model_config_by_name(const std::string& name);
 
 // What each engine computes on and how it is sized.
 struct EngineOptions {
-  Device device = Device::kAuto;     // --device auto|cuda|cpu
+  std::string device = "auto";       // --device auto|cuda|cpu
   int block_size = 16;
   int kv_blocks = 2048;
   int max_batch_tokens = 256;
@@ -48,6 +48,6 @@ EngineConfig engine_config(const EngineOptions& options);
 // Resolves --device (once per command, before any weights are read) and
 // prints the choice on stderr in one line. Throws UsageError (exit 2) when
 // --device cuda cannot be honoured.
-Device resolve_device(const CLI::App& app, Device requested);
+Device resolve_device(const CLI::App& app, const std::string& requested);
 
 }  // namespace parklock::engine::cli

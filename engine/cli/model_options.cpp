@@ -1,5 +1,4 @@
 #include <cstdio>
-#include <map>
 
 #include "engine/cli/commands.h"
 #include "kernels/cpu/gemm.h"
@@ -38,13 +37,11 @@ std::string model_description(const ModelSource& source) {
 }
 
 void add_engine_options(CLI::App& app, EngineOptions& o) {
-  const std::map<std::string, Device> devices{
-      {"auto", Device::kAuto}, {"cpu", Device::kCpu}, {"cuda", Device::kCuda}};
   app.add_option("--device", o.device,
                  "backend: auto (the GPU when CUDA support is built in and a device is usable, "
                  "else the CPU), cuda or cpu")
-      ->transform(CLI::CheckedTransformer(devices, CLI::ignore_case))
-      ->default_str("auto");
+      ->check(CLI::IsMember({"auto", "cuda", "cpu"}))
+      ->capture_default_str();
   app.add_option("--block-size", o.block_size, "token positions per KV block")
       ->check(CLI::Range(1, 4096))->capture_default_str();
   app.add_option("--kv-blocks", o.kv_blocks, "KV blocks in the pool")
@@ -78,10 +75,10 @@ EngineConfig engine_config(const EngineOptions& o) {
   return c;
 }
 
-Device resolve_device(const CLI::App& app, Device requested) {
+Device resolve_device(const CLI::App& app, const std::string& requested) {
   DeviceChoice choice;
   try {
-    choice = choose_device(requested);
+    choice = choose_device(device_from_name(requested));
   } catch (const DeviceUnavailable& e) {
     throw UsageError(e.what());
   }

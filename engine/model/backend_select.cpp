@@ -18,6 +18,12 @@ const char* device_name(Device device) {
   return "?";
 }
 
+Device device_from_name(const std::string& name) {
+  for (const Device d : {Device::kAuto, Device::kCpu, Device::kCuda})
+    if (name == device_name(d)) return d;
+  throw std::invalid_argument("unknown device '" + name + "' (auto, cuda or cpu)");
+}
+
 bool cuda_backend_built() { return PARKLOCK_HAVE_CUDA != 0; }
 
 DeviceChoice choose_device(Device requested) {

@@ -14,8 +14,9 @@ namespace parklock::engine {
 
 enum class Device { kAuto, kCpu, kCuda };
 
-// "auto", "cpu", "cuda".
+// "auto", "cpu", "cuda", and back (std::invalid_argument for other names).
 const char* device_name(Device device);
+Device device_from_name(const std::string& name);
 
 // Thrown when --device cuda cannot be honoured.
 class DeviceUnavailable : public std::runtime_error {

@@ -24,6 +24,11 @@ EngineConfig small_config() {
 
 bool cuda_usable() { return choose_device(Device::kAuto).device == Device::kCuda; }
 
+TEST(BackendSelect, DeviceNamesRoundTrip) {
+  for (const Device d : {Device::kAuto, Device::kCpu, Device::kCuda}) EXPECT_EQ(device_from_name(device_name(d)), d);
+  EXPECT_THROW(device_from_name("gpu"), std::invalid_argument);
+}
+
 TEST(BackendSelect, CpuIsAlwaysGranted) {
   const DeviceChoice c = choose_device(Device::kCpu);
   EXPECT_EQ(c.device, Device::kCpu);

@@ -28,7 +28,7 @@ set(tiny_generate generate --config tiny --prompt Hi --max-tokens 4 --ignore-eos
 expect_device("${tiny_generate};--device;cpu" "parklock-engine generate: device cpu \\(requested\\)")
 expect_device("${tiny_generate};--device;auto" "parklock-engine generate: device cpu \\(auto: ")
 expect_device("${tiny_generate}" "parklock-engine generate: device cpu \\(auto: ")
-expect_device("bench;--config;tiny;--clients;2;--requests;2;--prompt-len;8;--max-tokens;2;--json;--device;AUTO"
+expect_device("bench;--config;tiny;--clients;2;--requests;2;--prompt-len;8;--max-tokens;2;--json;--device;auto"
               "parklock-engine bench: device cpu \\(auto: ")
 if(NOT out MATCHES "\"device\":\"cpu\"")
   message(FATAL_ERROR "bench --json does not name the backend:\n${out}")
