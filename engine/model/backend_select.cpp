@@ -36,7 +36,7 @@ DeviceChoice choose_device(Device requested) {
   }
   const std::string why = "no usable CUDA device (" + kernels::cuda::cuda_unavailable_reason() + ")";
 #else
-  const std::string why = "this build has no CUDA support (nvcc was not found when it was configured)";
+  const std::string why = "this build has no CUDA support (configured without a CUDA compiler, or with PARKLOCK_CUDA=OFF)";
 #endif
   if (requested == Device::kCuda) throw DeviceUnavailable("--device cuda: " + why);
   return {Device::kCpu, "auto: " + why};
