@@ -2,9 +2,10 @@
 // one matrix and gate/up into another, so each takes one GEMM; one fp32 view
 // per matrix.
 //
-// Loaded from a shared source (Model::load), F32 tensors of a mapped
-// checkpoint are used in place: a stacked matrix too, when its parts lie
-// back to back in the file in stacking order, as make-weights writes them.
+// Loaded from a shared source (LoadedModel::from_checkpoint), F32 tensors
+// of a mapped checkpoint are used in place: a stacked matrix too, when its
+// parts lie back to back in the file in stacking order, as make-weights
+// writes them.
 // A 4.4 GB file then costs 4.4 GB (in the page cache), not twice that.
 // Everything else (F16/BF16, generated weights, parts stored apart, as in
 // checkpoints whose tensors are sorted by name) is converted into memory

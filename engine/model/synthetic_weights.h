@@ -3,7 +3,7 @@
 //
 // Each tensor is drawn from its own generator, seeded from (seed, name), so
 // a tensor can be produced alone and in any order, and a file written from
-// a seed holds exactly what Model::random(config, seed) computes with.
+// a seed holds exactly the weights of LoadedModel::synthetic(config, seed).
 // Scales keep activations sane through any depth: projections have unit
 // gain (uniform, variance 1/in_features), the two residual-branch outputs
 // (o_proj, down_proj) are further damped by 1/sqrt(2 * layers), norm
@@ -42,7 +42,7 @@ class SyntheticWeights final : public TensorSource {
 };
 
 // Writes SyntheticWeights(config, seed) as a safetensors checkpoint with the
-// config in __metadata__ (loadable by Model::load).
+// config in __metadata__ (loadable by LoadedModel::from_checkpoint).
 void write_synthetic_model(const std::string& path, const ModelConfig& config, uint64_t seed,
                            Dtype dtype = Dtype::kF32);
 
