@@ -12,7 +12,8 @@ class ServerApi : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     const ModelFiles& f = ModelFiles::get();
-    server_ = new ServerProcess({"--model", "tiny=" + f.model, "--lora", "ad=" + f.lora,
+    // The CPU backend, which applies LoRA adapters, on any machine.
+    server_ = new ServerProcess({"--model", "tiny=" + f.model, "--lora", "ad=" + f.lora, "--device", "cpu",
                                  "--threads", "2", "--max-body-bytes", "65536"});
   }
   static void TearDownTestSuite() {
@@ -89,9 +90,11 @@ TEST_F(ServerApi, ChatCompletions) {
   EXPECT_EQ(streamed.events.front()["choices"][0]["delta"]["role"], "assistant");
 }
 
-// What `generate` prints for the same prompt, settings and seed.
+// What `generate` prints for the same prompt, settings and seed, on the
+// server's backend.
 std::string generate_text(const std::vector<std::string>& args) {
-  std::string command = std::string(PARKLOCK_ENGINE_BIN) + " generate --model " + ModelFiles::get().model;
+  std::string command =
+      std::string(PARKLOCK_ENGINE_BIN) + " generate --device cpu --model " + ModelFiles::get().model;
   for (const auto& a : args) command += " '" + a + "'";
   int status = 0;
   std::string out = run_command(command + " 2>/dev/null", &status);

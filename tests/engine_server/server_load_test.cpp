@@ -259,7 +259,8 @@ TEST(ServerMetrics, ScrapePassesPromtoolAndCountsRequests) {
 // seeded, streamed and not, as without.
 TEST(ServerPreload, SameAnswersWithParklock) {
   const ModelFiles& f = ModelFiles::get();
-  const std::vector<std::string> args = {"--model", "tiny=" + f.model, "--lora", "ad=" + f.lora, "--threads", "2"};
+  const std::vector<std::string> args = {"--model", "tiny=" + f.model, "--lora", "ad=" + f.lora,
+                                         "--device", "cpu", "--threads", "2"};
   ServerProcess native(args);
   ServerProcess preloaded(args, PARKLOCK_PRELOAD_LIB);
   CompletionClient a(native.url()), b(preloaded.url());

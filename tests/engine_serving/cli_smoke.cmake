@@ -22,7 +22,7 @@ run_ok(generate --model ${WORK_DIR}/model.safetensors --prompt "Hello" --max-tok
 if(NOT err MATCHES "16 tokens, finish: length")
   message(FATAL_ERROR "generate: unexpected summary: ${err}")
 endif()
-run_ok(generate --model ${WORK_DIR}/model.safetensors --lora ${WORK_DIR}/lora.safetensors
+run_ok(generate --model ${WORK_DIR}/model.safetensors --lora ${WORK_DIR}/lora.safetensors --device cpu
        --temperature 0.8 --top-k 20 --seed 5 --max-tokens 8)
 
 run_ok(bench --model ${WORK_DIR}/model.safetensors --clients 4 --requests 16 --prompt-len 24
