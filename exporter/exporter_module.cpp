@@ -3,9 +3,9 @@
 // parklock_exporter_start.
 //
 // Everything here is created once and never destroyed: the process may exit
-// while a scrape is running on one of the web server's threads, and static
-// destructors would pull the collector, the symbolizer and the server from
-// under it. The endpoint's threads are the web server's; exit() ends them.
+// while a scrape is running on one of the endpoint's threads, and static
+// destructors would pull the symbolizer and the server from under it
+// (metrics_endpoint.h says how exit waits for a scrape in progress).
 #include <unistd.h>
 
 #include <cstdio>
@@ -13,33 +13,16 @@
 #include <fstream>
 #include <memory>
 
-#include <prometheus/collectable.h>
-#include <prometheus/exposer.h>
-
 #include "dump_json.h"
 #include "exporter_abi.h"
 #include "host_exit_watch.h"
+#include "metrics_endpoint.h"
 #include "metric_families.h"
 #include "report_table.h"
 #include "snapshot_worker.h"
 
 namespace parklock {
 namespace {
-
-// A fresh snapshot at every scrape (the symbolizer caches: cheap once warm).
-class ContentionCollector : public prometheus::Collectable {
- public:
-  ContentionCollector(const ExporterContext& context, SnapshotWorker& worker) : context_(context), worker_(worker) {}
-
-  std::vector<prometheus::MetricFamily> Collect() const override {
-    ExportOptions options{context_.settings.top_k, context_.version, context_.settings.observe_only};
-    return metric_families(worker_.take(), options);
-  }
-
- private:
-  const ExporterContext& context_;
-  SnapshotWorker& worker_;
-};
 
 const ExporterContext* g_context = nullptr;
 SnapshotWorker* g_worker = nullptr;
@@ -72,16 +55,18 @@ void write_exit_outputs() {
 
 void start_endpoint(const ExporterContext& context) {
   try {
-    // Leaked on purpose: see the top of the file.
-    auto* exposer = new prometheus::Exposer(std::string(context.settings.metrics), 2);
-    auto* collector = new std::shared_ptr<ContentionCollector>(
-        std::make_shared<ContentionCollector>(context, *g_worker));
-    exposer->RegisterCollectable(*collector);
+    const ExportOptions options{context.settings.top_k, context.version, context.settings.observe_only};
+    const int port = start_metrics_endpoint(
+        {.address = context.settings.metrics,
+         .threads = 2,
+         .on_thread_start = [&context] { if (context.ignore_this_thread) context.ignore_this_thread(true); },
+         // A fresh snapshot at every scrape (the symbolizer caches: cheap once warm).
+         .collect = [options] { return metric_families(g_worker->take(), options); }});
     // Port 0 asked for any free port: say which one it got.
     const std::string& address = context.settings.metrics;
-    if (address.size() >= 2 && address.compare(address.size() - 2, 2, ":0") == 0 && !exposer->GetListeningPorts().empty())
+    if (address.size() >= 2 && address.compare(address.size() - 2, 2, ":0") == 0)
       std::fprintf(stderr, "parklock: metrics at http://%s:%d/metrics\n",
-                   address.substr(0, address.size() - 2).c_str(), exposer->GetListeningPorts().front());
+                   address.substr(0, address.size() - 2).c_str(), port);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "parklock: no metrics endpoint on %s: %s\n", context.settings.metrics, e.what());
   }

@@ -1,10 +1,10 @@
 // snapshot_worker.h: one thread of our own that takes and symbolizes snapshots.
 //
-// Scrapes run on the web server's threads, whose stacks are small (civetweb
-// gives its workers 100 KiB), and reading DWARF with libdw needs far more.
-// So every snapshot is taken on this thread, created with an 8 MiB stack;
-// callers wait for it. This also serializes concurrent scrapes over one
-// symbolizer cache.
+// Reading DWARF with libdw needs a deep stack, and the threads that ask
+// for snapshots (the endpoint's, the one running exit handlers) have
+// whatever stack the host gives its threads. So every snapshot is taken on
+// this thread, created with an 8 MiB stack; callers wait for it. This also
+// serializes concurrent scrapes over one symbolizer cache.
 #pragma once
 
 #include <condition_variable>
