@@ -43,9 +43,11 @@ def lock_word(stdout):
     return int(re.search(r"^contended lock word (-?\d+)", stdout, re.M).group(1))
 
 
-def preload_env(**settings):
+def preload_env(also_preload=(), **settings):
+    """The environment of a program under the preload (and `also_preload`,
+    after it), with PARKLOCK_<SETTING> for each setting."""
     env = dict(os.environ)
-    env["LD_PRELOAD"] = LIB
+    env["LD_PRELOAD"] = " ".join([LIB, *also_preload])
     for name in list(env):
         if name.startswith("PARKLOCK_") and name != "PARKLOCK_LIB":
             del env[name]
@@ -59,10 +61,10 @@ class Running:
     endpoint on a free port (or on settings["metrics"]). close() ends its
     standard input, and collects the rest of its output and its exit status."""
 
-    def __init__(self, *args, command=None, **settings):
+    def __init__(self, *args, command=None, also_preload=(), **settings):
         command = command or [PROGRAM, "--hold-open", *args]
         settings.setdefault("metrics", "127.0.0.1:0")
-        self.proc = subprocess.Popen(command, env=preload_env(**settings),
+        self.proc = subprocess.Popen(command, env=preload_env(also_preload, **settings),
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         if settings["metrics"].endswith(":0"):
             announce = self.proc.stderr.readline()

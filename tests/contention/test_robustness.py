@@ -23,6 +23,7 @@ from test_contention import PROGRAM, TIMEOUT_S, Running, SiteChecks, preload_env
 MANY_SITES = os.environ["MANY_SITES"]
 EXITS_UNDER_SCRAPES = os.environ["EXITS_UNDER_SCRAPES"]
 FORKS_AND_EXECS = os.environ["FORKS_AND_EXECS"]
+LARGE_TLS = os.environ["LARGE_TLS"]
 PROMTOOL = shutil.which("promtool")
 
 
@@ -139,6 +140,18 @@ class BusyPort(ProgramChecks):
         self.assert_one_warning(proc.stderr, "127.0.0.1:%d" % port)
         self.assertIn("no metrics endpoint", proc.stderr)
         self.assertEqual(comparable(proc.stdout), comparable(native([PROGRAM]).stdout))
+
+
+class LargeThreadLocalStorage(SiteChecks, ProgramChecks):
+    def test_scrapes_of_a_host_with_96_kib_of_thread_local_storage(self):
+        """Static TLS comes out of every thread's stack: more of it than a
+        web server's fixed small worker stacks hold (a host linking OpenBLAS
+        or cuBLASLt) must not stop the endpoint or crash the host."""
+        with Running(also_preload=[LARGE_TLS]) as run:
+            for _ in range(3):
+                self.check_waits_in_scrape(run.scrape(), run.stdout)
+            self.assertEqual(run.close(), 0, run.stderr)
+        self.assertEqual(comparable(run.stdout), comparable(native([PROGRAM]).stdout))
 
 
 class BadSettings(ProgramChecks):
