@@ -26,15 +26,39 @@ void CudaBackend::allocate_kv(const KvPoolConfig& pool) {
   pool_ = pool;
 }
 
+namespace {
+
+// A batch of one new token per sequence, each wanting its logits: what
+// CudaLlama::decode runs (a replayed CUDA graph per batch-size bucket).
+bool is_decode_batch(std::span<const SeqStep> steps) {
+  for (const SeqStep& s : steps)
+    if (s.num_tokens != 1 || !s.want_logits) return false;
+  return !steps.empty();
+}
+
+}  // namespace
+
 void CudaBackend::forward(std::span<const SeqStep> steps, float* logits) {
   if (!llama_) throw std::logic_error("forward: allocate_kv() has not been called");
-  inputs_.clear();
-  for (size_t s = 0; s < steps.size(); ++s) {
+  for (size_t s = 0; s < steps.size(); ++s)
     if (steps[s].adapter != nullptr)
       throw std::invalid_argument("forward: step " + std::to_string(s) +
                                   ": the cuda backend cannot apply LoRA adapters");
-    inputs_.push_back(cuda::seq_input(steps[s]));
+  if (is_decode_batch(steps)) {
+    // The engine samples on the host from the logits: the token the graph
+    // picks (greedily) is not used.
+    decode_inputs_.clear();
+    for (const SeqStep& s : steps)
+      decode_inputs_.push_back({.token = s.tokens[0],
+                                .position = s.start_pos,
+                                .block_table = s.block_table,
+                                .num_blocks = s.num_blocks});
+    unused_tokens_.resize(steps.size());
+    llama_->decode(decode_inputs_, unused_tokens_.data(), logits);
+    return;
   }
+  inputs_.clear();
+  for (const SeqStep& s : steps) inputs_.push_back(cuda::seq_input(s));
   llama_->forward(inputs_, logits);
 }
 

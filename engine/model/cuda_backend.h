@@ -3,12 +3,15 @@
 // the engine's types by kernels/cuda/from_engine.h. Built only when CMake
 // finds nvcc (PARKLOCK_HAVE_CUDA); backend_select.h is the way in.
 //
-// The engine drives it through forward() for prefill and decode alike,
-// with logits back in host memory and sampling on the host, so sampling
-// (repetition penalty and seeds included) is the CPU backend's. CudaLlama
-// has no LoRA path: a step with an adapter is a malformed step.
+// The engine drives it through forward(), with logits back in host memory
+// and sampling on the host, so sampling (repetition penalty and seeds
+// included) is the CPU backend's. A batch of single-token decode steps runs
+// as CudaLlama::decode (a CUDA graph replayed per batch-size bucket), any
+// other batch as CudaLlama::forward. CudaLlama has no LoRA path: a step
+// with an adapter is a malformed step.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -18,6 +21,7 @@
 namespace parklock::kernels::cuda {
 class CudaLlama;
 struct SeqInput;
+struct DecodeInput;
 }  // namespace parklock::kernels::cuda
 
 namespace parklock::engine {
@@ -51,7 +55,10 @@ class CudaBackend final : public ModelBackend {
   LoadedModel model_;
   KvPoolConfig pool_{};
   std::unique_ptr<kernels::cuda::CudaLlama> llama_;
-  std::vector<kernels::cuda::SeqInput> inputs_;  // forward()'s steps, reused
+  // forward()'s steps in CudaLlama's terms, reused across calls.
+  std::vector<kernels::cuda::SeqInput> inputs_;
+  std::vector<kernels::cuda::DecodeInput> decode_inputs_;
+  std::vector<int32_t> unused_tokens_;
 };
 
 }  // namespace parklock::engine
