@@ -100,18 +100,21 @@ static void blocked_behind(const char* holder_side, int holder_via_glibc) {
 
 /* --- 3. A timed lock on one side while the other holds: ETIMEDOUT. */
 
-static void timed_lock_times_out(void) {
+static struct timespec in_20_ms(void) {
   struct timespec at;
-  plugin_lock(&held);
   clock_gettime(CLOCK_REALTIME, &at);
   at.tv_nsec += 20 * 1000000L;
   if (at.tv_nsec >= 1000000000L) at.tv_sec += 1, at.tv_nsec -= 1000000000L;
+  return at;
+}
+
+static void timed_lock_times_out(void) {
+  plugin_lock(&held);
+  struct timespec at = in_20_ms();
   int ours = pthread_mutex_timedlock(&held, &at);
   plugin_unlock(&held);
   pthread_mutex_lock(&held);
-  clock_gettime(CLOCK_REALTIME, &at);
-  at.tv_nsec += 20 * 1000000L;
-  if (at.tv_nsec >= 1000000000L) at.tv_sec += 1, at.tv_nsec -= 1000000000L;
+  at = in_20_ms();
   int theirs = plugin_timedlock(&held, &at);
   pthread_mutex_unlock(&held);
   printf("timed lock against the other side's hold: %s, %s\n", ours == ETIMEDOUT ? "ETIMEDOUT" : "?",
