@@ -23,12 +23,19 @@ inline int wait(std::atomic<uint32_t>& addr, uint32_t expected, clockid_t clock,
                 const timespec* at) {
   int op = FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG;
   if (clock == CLOCK_REALTIME) op |= FUTEX_CLOCK_REALTIME;
+  // The caller's errno survives: a lock wait may run in a signal handler,
+  // and its time-outs (the periodic re-checks) are no error of the caller's.
+  const int saved = errno;
   long r = syscall(SYS_futex, word(addr), op, expected, at, nullptr, FUTEX_BITSET_MATCH_ANY);
-  return r == 0 ? 0 : errno;
+  const int err = r == 0 ? 0 : errno;
+  errno = saved;
+  return err;
 }
 
 inline void wake_private(void* addr, int count) {
+  const int saved = errno;
   syscall(SYS_futex, addr, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, count, nullptr, nullptr, 0);
+  errno = saved;
 }
 inline void wake(std::atomic<uint32_t>& addr, int count) { wake_private(word(addr), count); }
 

@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <atomic>
 #include <cstring>
 
@@ -605,7 +606,9 @@ ParkOutcome park_without_record(const void* key, FunctionRef<bool()> validate,
   before_sleep();
   const uint64_t start = monotonic_ns();
   timespec nap{0, kPollNapNs};
+  const int saved_errno = errno;  // EINTR is no error of the caller's
   nanosleep(&nap, nullptr);
+  errno = saved_errno;
   ParkOutcome outcome{ParkResult::kUnparked, kDefaultUnparkToken};
   if (has_passed(deadline)) {
     bucket = &lock_bucket(key);
