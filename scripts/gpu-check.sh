@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The GPU machine's whole check, in one call of about 8 minutes or less:
-# builds the CUDA-only subset (PARKLOCK_CUDA_ONLY: kernels, the engine's
+# The GPU machine's whole check, in one call of about 10 minutes or less:
+# runs the lock benchmarks carried from here at 1 to 16 threads, builds the
+# CUDA-only subset (PARKLOCK_CUDA_ONLY: kernels, the engine's
 # model and serving libraries as CPU references, the CUDA tests and the
 # benchmark; no OpenBLAS, Google Benchmark or installed GoogleTest needed),
 # runs the parity tests (kernels, the whole model, and the engine's CUDA
@@ -28,6 +29,19 @@ for candidate in .gpu-carry/decode_graph.py shared/anchors/gpu/decode_graph.py .
 done
 
 nvidia-smi --query-gpu=name,memory.total,clocks.sm,clocks.mem --format=csv 2>&1 | tee "$out/nvidia-smi.txt"
+
+# First, while the machine is idle: the lock benchmarks' thread sweep
+# (1 to 16 threads), glibc and parklock side by side, from .gpu-carry.
+status_locks=skipped
+if [[ -x .gpu-carry/lock-bench/mutex_bench ]]; then
+  status_locks=ok
+  for bench in mutex_bench condvar_bench rwlock_bench; do
+    LD_LIBRARY_PATH=$PWD/.gpu-carry/lock-bench timeout 90 ".gpu-carry/lock-bench/$bench" \
+      --benchmark_repetitions=3 --benchmark_report_aggregates_only=true > "$out/$bench.txt" 2>&1 ||
+      status_locks=failed
+    sed -n '/parklock vs glibc/,$p' "$out/$bench.txt"
+  done
+fi
 
 status_build=ok
 {
@@ -62,5 +76,5 @@ if [[ $status_build == ok && ${SANITIZE:-1} == 1 ]] && command -v compute-saniti
     > "$out/memcheck.log" 2>&1 && status_memcheck=ok || status_memcheck=failed
 fi
 
-python3 scripts/gpu_check_summary.py "$out" "build=$status_build" "tests=$status_tests" \
+python3 scripts/gpu_check_summary.py "$out" "locks=$status_locks" "build=$status_build" "tests=$status_tests" \
   "bench=$status_bench" "torch=$status_torch" "memcheck=$status_memcheck"
