@@ -37,16 +37,6 @@ RequestResult RequestStream::wait() {
   return *result_;
 }
 
-std::optional<RequestResult> RequestStream::wait_for(Clock::duration timeout) {
-  const auto deadline = Clock::now() + timeout;
-  MutexLock lock(mu_);
-  while (!result_) {
-    if (lock.wait_until(cv_, deadline) == std::cv_status::timeout && !result_)
-      return std::nullopt;
-  }
-  return *result_;
-}
-
 bool RequestStream::finished() const {
   MutexLock lock(mu_);
   return result_.has_value();

@@ -41,9 +41,6 @@ class RequestStream {
   // consumed first.
   RequestResult wait() EXCLUDES(mu_);
 
-  // Like wait(), with a deadline; nullopt on timeout.
-  std::optional<RequestResult> wait_for(Clock::duration timeout) EXCLUDES(mu_);
-
   bool finished() const EXCLUDES(mu_);
 
   // Producer side (the engine).
