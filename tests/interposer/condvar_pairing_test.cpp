@@ -22,12 +22,6 @@ class CondvarPairing : public ::testing::TestWithParam<const LockApi*> {
   const LockApi& api() const { return *GetParam(); }
 };
 
-// glibc's mutex word for a blocked locker is 2; ours sets kParked (3). Either
-// way it is no longer "locked, nobody waiting" (1).
-bool HasBlockedLocker(pthread_mutex_t* m) {
-  return std::atomic_ref<int>(m->__data.__lock).load() > 1;
-}
-
 // ---- A process-shared condvar with a private mutex -------------------------
 
 // After a wait on a process-shared condvar returns, the waiter holds the

@@ -59,10 +59,6 @@ class HostLimits : public ::testing::TestWithParam<const LockApi*> {
   const LockApi& api() const { return *GetParam(); }
 };
 
-bool HasBlockedLocker(pthread_mutex_t* m) {
-  return std::atomic_ref<int>(m->__data.__lock).load() > 1;
-}
-
 // A new thread waits for `m`, held here until it is blocked; returns how
 // many allocations the waiting thread made inside its lock and unlock calls.
 int AllocationsOfAFirstWait(const LockApi& api, pthread_mutex_t* m) {

@@ -26,10 +26,6 @@ class SignalsAndWaits : public ::testing::TestWithParam<const LockApi*> {
   const LockApi& api() const { return *GetParam(); }
 };
 
-bool HasBlockedLocker(pthread_mutex_t* m) {
-  return std::atomic_ref<int>(m->__data.__lock).load() > 1;
-}
-
 // ---- A handler that waits while its thread is parked ----------------------
 
 // What the handler locks, and how many handlers have finished.
@@ -190,6 +186,25 @@ bool JumpOutOfALockWait(const LockApi& api, pthread_mutex_t* m, const std::funct
   return slept && escaped.load();
 }
 
+// With `m` held by the caller: a new thread locks it and sleeps there for
+// `settle_ms`, then the caller unlocks. Returns whether that thread got the
+// mutex (a hang is the watchdog's).
+bool NextLockerGetsThrough(const LockApi& api, pthread_mutex_t* m, long settle_ms) {
+  std::atomic<pid_t> tid{0};
+  std::atomic<bool> got_it{false};
+  std::thread next([&] {
+    tid = gettid();
+    api.mutex_lock(m);
+    got_it = true;
+    api.mutex_unlock(m);
+  });
+  while (tid.load() == 0) std::this_thread::yield();
+  wait_until_sleeping(tid.load(), settle_ms);
+  EXPECT_EQ(api.mutex_unlock(m), 0);
+  next.join();
+  return got_it.load();
+}
+
 // The thread that jumped out exits; a new one (likely on the same stack and
 // TLS) waits for the mutex, and the holder's unlock wakes it.
 TEST_P(SignalsAndWaits, SiglongjmpOutOfALockWaitThenTheThreadExits) {
@@ -198,19 +213,7 @@ TEST_P(SignalsAndWaits, SiglongjmpOutOfALockWaitThenTheThreadExits) {
   TestMutex m(api(), Kind::kNormal);
   ASSERT_EQ(api().mutex_lock(m.get()), 0);
   ASSERT_TRUE(JumpOutOfALockWait(api(), m.get(), [] {}));
-  std::atomic<pid_t> tid{0};
-  std::atomic<bool> got_it{false};
-  std::thread next([&] {
-    tid = gettid();
-    api().mutex_lock(m.get());
-    got_it = true;
-    api().mutex_unlock(m.get());
-  });
-  while (tid.load() == 0) std::this_thread::yield();
-  wait_until_sleeping(tid.load(), 20);
-  EXPECT_EQ(api().mutex_unlock(m.get()), 0);
-  next.join();
-  EXPECT_TRUE(got_it.load());
+  EXPECT_TRUE(NextLockerGetsThrough(api(), m.get(), 20));
 }
 
 // The thread that jumped out runs on without waiting again, so its
@@ -230,25 +233,13 @@ TEST_P(SignalsAndWaits, SiglongjmpOutOfALockWaitThenTheThreadRunsOn) {
     });
   });
   while (!jumped.load()) std::this_thread::yield();
-  std::atomic<pid_t> tid{0};
-  std::atomic<bool> got_it{false};
-  std::thread next([&] {
-    tid = gettid();
-    api().mutex_lock(m.get());
-    got_it = true;
-    api().mutex_unlock(m.get());
-  });
-  while (tid.load() == 0) std::this_thread::yield();
-  wait_until_sleeping(tid.load(), 5);  // and past the fairness interval
-  EXPECT_EQ(api().mutex_unlock(m.get()), 0);
-  next.join();
-  EXPECT_TRUE(got_it.load());
+  EXPECT_TRUE(NextLockerGetsThrough(api(), m.get(), 5));  // 5 ms: past the fairness interval
   done = true;
   jumper.join();
   EXPECT_TRUE(escaped.load());
 }
 
-// The thread that jumped out waits for the mutex again itself.// The thread that jumped out waits for the mutex again itself.
+// The thread that jumped out waits for the mutex again itself.
 TEST_P(SignalsAndWaits, SiglongjmpOutOfALockWaitThenTheThreadWaitsAgain) {
   Watchdog watchdog("SiglongjmpOutOfALockWaitThenTheThreadWaitsAgain", std::chrono::seconds(60));
   EscapeHandler handler;

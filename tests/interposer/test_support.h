@@ -4,12 +4,14 @@
 // never synchronization: every handoff the tests rely on is explicit.
 #pragma once
 
+#include <pthread.h>
 #include <signal.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -25,6 +27,13 @@
 #include "common/hang_guards.h"
 
 namespace parklock_test {
+
+// Whether a thread is blocked on the held mutex `m`: glibc's word for that
+// is 2, ours sets kParked (1 | 8). Either way it is no longer "locked,
+// nobody waiting" (1).
+inline bool HasBlockedLocker(pthread_mutex_t* m) {
+  return std::atomic_ref<int>(m->__data.__lock).load() > 1;
+}
 
 inline int64_t NowNs(clockid_t clock) {
   timespec t;
