@@ -4,7 +4,12 @@ scraped a workload under the preload.
 
 The workload is the bundled engine's HTTP server under `parklock run
 --metrics`, driven by parklock-loadgen while Prometheus scrapes both its
-endpoints (the engine's /metrics and the preload's). Where the engine server
+endpoints (the engine's /metrics and the preload's), beside lock_storm under
+the preload as a second instance of the service: the tiny engine's waits are
+mostly resolved by spinning, so whether it parks at all (which the holder
+panels need: a holder is charged by the unlock that wakes a parked waiter)
+depends on how busy the machine is; lock_storm's producers and workers park
+for certain. Where the engine server
 or the load generator is not built, lock_storm runs instead: the lock panels
 are checked, and the engine and named-lock panels are reported as not
 checked, with exit status 77 (CTest: skipped) rather than a pass on part
@@ -121,19 +126,31 @@ def check_queries(prometheus, skip_markers):
     return failures, unchecked, checked
 
 
+def start_lock_storm(metrics_port):
+    # Long enough to outlast the scrapes; stopped by its PID after the queries.
+    return subprocess.Popen(
+        [PARKLOCK, "run", "--metrics", f"127.0.0.1:{metrics_port}", "--",
+         LOCK_STORM, "--producers=2", "--workers=4", "--jobs=2000000000"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def run_with_engine(metrics_port, work_dir):
+    storm_port = free_port()
+    storm = start_lock_storm(storm_port)
     server = subprocess.Popen(
         [PARKLOCK, "run", "--metrics", f"127.0.0.1:{metrics_port}", "--",
          ENGINE, "serve", "--config", "tiny", "--port", "0", "--gemm-threads", "1"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    with stopped_at_exit(server):
+    with stopped_at_exit(storm), stopped_at_exit(server):
         url = wait_for_listening_line(server)
         if url is None:
             raise SystemExit("FAIL: parklock-engine serve never printed 'listening on URL'")
-        if not wait_for_endpoint(f"http://127.0.0.1:{metrics_port}/metrics"):
-            raise SystemExit(f"FAIL: no preload metrics at 127.0.0.1:{metrics_port} under parklock run --metrics")
+        for port in (metrics_port, storm_port):
+            if not wait_for_endpoint(f"http://127.0.0.1:{port}/metrics"):
+                raise SystemExit(f"FAIL: no preload metrics at 127.0.0.1:{port} under parklock run --metrics")
         targets = [
-            {"job": "parklock", "targets": [f"127.0.0.1:{metrics_port}"], "labels": {"service": SERVICE}},
+            {"job": "parklock", "targets": [f"127.0.0.1:{metrics_port}", f"127.0.0.1:{storm_port}"],
+             "labels": {"service": SERVICE}},
             {"job": "parklock-engine", "targets": [url.split("://", 1)[1]], "labels": {"service": SERVICE}},
         ]
         # Bounded in time and count; stopped once the queries have run.
@@ -148,11 +165,7 @@ def run_with_engine(metrics_port, work_dir):
 
 
 def run_with_lock_storm(metrics_port):
-    # Long enough to outlast the scrapes; stopped by its PID after the queries.
-    workload = subprocess.Popen(
-        [PARKLOCK, "run", "--metrics", f"127.0.0.1:{metrics_port}", "--",
-         LOCK_STORM, "--producers=2", "--workers=4", "--jobs=2000000000"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workload = start_lock_storm(metrics_port)
     with stopped_at_exit(workload):
         if not wait_for_endpoint(f"http://127.0.0.1:{metrics_port}/metrics"):
             raise SystemExit(f"FAIL: no preload metrics at 127.0.0.1:{metrics_port} under parklock run --metrics")
